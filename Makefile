@@ -1,0 +1,34 @@
+# Two commands do all the set-up: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test install conformance bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## The main job: every format from the sample profile in data/ into out/.
+run: $(STAMP)
+	$(BIN)/bibtool export data/*.txt --dir out
+
+## The whole test suite.
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## Score our readers (and formatted output) against the peers' cases in ../shared/conformance.
+conformance: $(STAMP)
+	$(BIN)/python scripts/conformance.py
+
+## Benchmarks against the peers (not part of the tests).
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .hypothesis build *.egg-info

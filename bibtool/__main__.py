@@ -1,0 +1,5 @@
+"""python -m bibtool"""
+
+from .cli import main
+
+main()

