@@ -1,0 +1,89 @@
+"""Citation keys: deterministic `familyYEARfirstword`, lower-case ASCII, unique within a library."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Words skipped when choosing a title's first word, as Google Scholar's keys do ("li2022lazy").
+STOPWORDS = frozenset("a an the on of in at to for and from with by".split())
+
+# Letters that Unicode does not decompose into ASCII plus accents.
+_SPECIAL_ASCII = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe", "Œ": "OE",
+                                "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "þ": "th", "ı": "i"})
+_MATH = re.compile(r"\$[^$]*\$")
+_NOT_KEY = re.compile(r"[^a-z0-9]+")
+
+
+def ascii_fold(text: str) -> str:
+    """Drop accents and map special letters to ASCII ('Aäron' -> 'Aaron', 'Łukasz' -> 'Lukasz')."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_SPECIAL_ASCII))
+    return decomposed.encode("ascii", "ignore").decode("ascii")
+
+
+def key_word(text: str) -> str:
+    """Lower-case ASCII letters and digits only."""
+    return _NOT_KEY.sub("", ascii_fold(text).lower())
+
+
+def first_title_word(title: str) -> str:
+    """The title's first word that is not a stop word or math, as a key fragment."""
+    words = [key_word(w) for w in _MATH.sub(" ", title).replace("-", " ").split()]
+    words = [w for w in words if w]
+    for word in words:
+        if word not in STOPWORDS:
+            return word
+    return words[0] if words else ""
+
+
+def base_key(record: dict) -> str:
+    """`familyYEARfirstword` for a record, from its first author (or editor), year and title."""
+    names = record.get("author") or record.get("editor") or []
+    family = ""
+    if names:
+        first = names[0]
+        family = key_word(first.get("family") or first.get("literal", "").split(" ")[0])
+    parts = (record.get("issued") or {}).get("date-parts") or [[]]
+    year = str(parts[0][0]) if parts and parts[0] else ""
+    return (family or "anon") + key_word(year) + first_title_word(record.get("title", ""))
+
+
+def suffixes():
+    """a, b, ..., z, aa, ab, ... for keys that collide."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    n = 0
+    while True:
+        text, k = "", n
+        while True:
+            text = letters[k % 26] + text
+            k = k // 26 - 1
+            if k < 0:
+                break
+        yield text
+        n += 1
+
+
+def assign_keys(records: list[dict]) -> None:
+    """Give every record without an id a unique `familyYEARfirstword` key, in place.
+
+    Keys already present are kept. When generated keys collide, every colliding record gets a
+    suffix a, b, ... in order of date, then title, so the result does not depend on input order.
+    """
+    taken = {str(r["id"]) for r in records if r.get("id") not in (None, "")}
+    groups: dict[str, list[dict]] = {}
+    for record in records:
+        if record.get("id") in (None, ""):
+            groups.setdefault(base_key(record), []).append(record)
+    for base, group in groups.items():
+        if len(group) == 1 and base not in taken:
+            group[0]["id"] = base
+            taken.add(base)
+            continue
+        group.sort(key=lambda r: (str((r.get("issued") or {}).get("date-parts")), r.get("title", "")))
+        letters = suffixes()
+        for record in group:
+            key = base + next(letters)
+            while key in taken:
+                key = base + next(letters)
+            record["id"] = key
+            taken.add(key)
