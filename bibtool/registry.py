@@ -35,8 +35,8 @@ class Writer:
 
 
 def _looks_like_profile(text: str) -> bool:
-    return bool(re.search(r"^\s*\d[\d,]* Papers\s*$", text, re.M)) and bool(
-        re.search(r"^[A-Z]{2,3}[A-Z][a-z]{2} \d{1,2}, \d{4}\s*$", text, re.M)
+    return bool(re.search(r"^\s*\d[\d,]*\s+Papers\s*$", text, re.M)) or bool(
+        re.search(r"^[A-Z]{2,3}[A-Z][a-z]{2,8}\.?\s*\d{1,2},\s*\d{4}\s*$", text, re.M)
     )
 
 

@@ -111,8 +111,14 @@ def _paragraphs(lines: list[str], start: int, end: int) -> list[tuple[int, str]]
     return result
 
 
-def looks_like_authors(text: str) -> bool:
-    """True for 'Name, Name et al. · org': every comma-separated piece is a short run of name words."""
+def looks_like_authors(text: str, strict: bool = False) -> bool:
+    """True for 'Name, Name et al. · org': every comma-separated piece is a short run of name words.
+
+    With strict, a single name is not enough (a short title looks like one): the line must also
+    list several names, say "et al." or name organizations.
+    """
+    if strict and not ("," in text or ORG_SEPARATOR in text or ET_AL.search(text)):
+        return False
     names = ET_AL.sub("", text.split(ORG_SEPARATOR)[0]).strip()
     if not names:
         return ORG_SEPARATOR in text or bool(ET_AL.search(text))
@@ -142,12 +148,12 @@ def _read_paper(lines: list[str], start: int, end: int, source: str, library: Li
     paragraphs = _paragraphs(lines, start + 1, end)
     if len(paragraphs) >= 2 and looks_like_authors(paragraphs[1][1]):
         (_, title), (author_line, authors), rest = paragraphs[0], paragraphs[1], paragraphs[2:]
-    elif paragraphs and looks_like_authors(paragraphs[0][1]):
-        report.error("missing-title", "paper has no title line before its author line", here)
+    elif paragraphs and looks_like_authors(paragraphs[0][1], strict=True):
+        report.error("missing-title", f"paper has no title line: its first line is the author line {paragraphs[0][1]!r}", here)
         return
     else:
-        where = Position(source, paragraphs[1][0]) if len(paragraphs) >= 2 else here
-        report.error("missing-authors", "paper has no author line (expected 'Name, Name et al. · org')", where)
+        named = f" {paragraphs[0][1]!r}" if paragraphs else ""
+        report.error("missing-authors", f"paper{named} has no author line (expected 'Name, Name et al. · org' after the title)", here)
         return
     if not ok:
         return

@@ -1,0 +1,94 @@
+"""CSL-JSON reader and writer: lossless round trip, repairs of common variants, positioned errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import bibtool
+from bibtool.readers import csljson as reader
+from bibtool.record import problems
+
+
+def test_sample_round_trip_is_lossless(sample_path: Path, tmp_path: Path) -> None:
+    library = bibtool.read(sample_path)
+    first = bibtool.write(library, "csl-json")
+    out = tmp_path / "s.json"
+    out.write_text(first, encoding="utf-8")
+    again = bibtool.read(out)
+    assert again.records == library.records
+    assert bibtool.write(again, "csl-json") == first
+    assert json.loads(first) == library.records
+
+
+def test_positions_of_items() -> None:
+    text = '[\n  {"id": "a", "type": "book"},\n\n  {"id": "b", "type": "article"}\n]'
+    library = reader.read(text, "x.json")
+    assert [str(p) for p in library.positions] == ["x.json:2:3", "x.json:4:3"]
+
+
+def test_single_object_and_items_wrapper() -> None:
+    assert reader.read('{"id": "a", "type": "book"}', "x.json").records == [{"id": "a", "type": "book"}]
+    assert reader.read('{"items": [{"id": "a", "type": "book"}]}', "x.json").records == [{"id": "a", "type": "book"}]
+
+
+def test_variants_are_repaired() -> None:
+    text = json.dumps([{"id": 7, "type": "book", "issued": "2020-05", "author": ["Aäron van den Oord"],
+                        "keyword": ["a", "b"], "citekey": "x"}])
+    library = reader.read(text, "x.json")
+    assert library.records == [{
+        "id": "7", "type": "book", "issued": {"date-parts": [[2020, 5]]},
+        "author": [{"given": "Aäron", "non-dropping-particle": "van den", "family": "Oord"}],
+        "keyword": "a, b", "custom": {"extra": {"citekey": "x"}},
+    }]
+    assert [str(d) for d in library.report] == ["x.json:1:2: warning: 'citekey' is not a CSL variable; kept in custom.extra"]
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ('[{"id": "a", "type": "book"},\n {"id": "b" "type": "book"}]', "x.json:2:13: error: not valid JSON: Expecting ',' delimiter"),
+        ('[{"id": "a"}\n  {"id": "b"}]', "x.json:2:3: error: not valid JSON: Expecting ',' delimiter"),
+        ('[1]', "x.json:1:2: error: expected a CSL-JSON object, found int"),
+        ('', "x.json:1:1: error: not valid JSON: Expecting value"),
+    ],
+    ids=["missing-comma-in-item", "missing-comma-between-items", "not-an-object", "empty"],
+)
+def test_errors_have_line_and_column(text: str, message: str) -> None:
+    assert [str(d) for d in reader.read(text, "x.json").report] == [message]
+
+
+def test_invalid_type_is_an_error_with_position(tmp_path: Path) -> None:
+    path = tmp_path / "t.json"
+    path.write_text('[\n{"id": "a", "type": "journal"}\n]', encoding="utf-8")
+    library = bibtool.read(path)
+    assert [str(d) for d in library.report] == [f"{path}:2:1: error: record a: type 'journal' is not a CSL type"]
+
+
+names = st.fixed_dictionaries({"family": st.text(min_size=1, max_size=10)}, optional={"given": st.text(max_size=10)})
+records = st.lists(
+    st.fixed_dictionaries(
+        {"type": st.sampled_from(["article", "book", "chapter", "paper-conference"]),
+         "title": st.text(max_size=40)},
+        optional={"author": st.lists(names, max_size=4), "abstract": st.text(max_size=60),
+                  "issued": st.builds(lambda y, m: {"date-parts": [[y, m]]}, st.integers(1900, 2100), st.integers(1, 12)),
+                  "custom": st.dictionaries(st.text(min_size=1, max_size=5), st.text(max_size=5), max_size=2)},
+    ),
+    max_size=5,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(records)
+def test_hypothesis_round_trip(items: list[dict]) -> None:
+    library = bibtool.api.Library()
+    for item in items:
+        library.add(dict(item))
+    bibtool.api.normalize(library)
+    assert all(problems(r) == [] for r in library.records)
+    again = reader.read(bibtool.write(library, "csl-json"), "x.json")
+    assert again.records == library.records
