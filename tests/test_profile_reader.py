@@ -187,3 +187,9 @@ def test_mutated_sample_never_crashes(sample_path: Path, data: st.DataObject) ->
     bibtool.api.normalize(library)
     assert all(str(d).startswith("m.txt") for d in library.report)
     assert len({r["id"] for r in library.records}) == len(library.records)
+
+
+def test_default_input_is_the_shared_sample_byte_for_byte(sample_path: Path) -> None:
+    seeds = sorted(require_shared("seeds").glob("*"))
+    assert [p.name for p in seeds] == [sample_path.name]
+    assert sample_path.read_bytes() == seeds[0].read_bytes()
