@@ -1,0 +1,356 @@
+"""BibTeX and BibLaTeX reader: bibtexparser v2 splits the file, the mapping table makes CSL-JSON records."""
+
+from __future__ import annotations
+
+import logging
+import re
+import tomllib
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import bibtexparser
+from bibtexparser import model
+from bibtexparser.middlewares.names import parse_single_name_into_parts, split_multiple_persons_names
+
+from ..diagnostics import Position, Report
+from ..library import Library
+from ..text.latex import to_unicode, verbatim
+from ..text.texsafety import find_unsafe_tex
+
+# bibtexparser logs each failed block to stderr; a reader prints nothing, and we report them ourselves.
+logging.getLogger("bibtexparser.splitter").addHandler(logging.NullHandler())
+logging.getLogger("bibtexparser.splitter").propagate = False
+
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+ARXIV_ID = re.compile(r"(?:arXiv:)?\s*((?:\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?)", re.I)
+ARXIV_DOI = re.compile(r"^10\.48550/arXiv\.(.+)$", re.I)
+ARXIV_JOURNAL = re.compile(r"^\s*(?:arXiv\s+preprint|preprint|e-?print)?\s*arXiv\s*:?\s*(\S+)", re.I)
+# A month value as people write it: "mar", "March", "3", "03".
+MONTH_WORD = re.compile(r"^\s*([A-Za-z]{3})[a-z]*\.?\s*$")
+
+
+@lru_cache(maxsize=1)
+def mapping() -> dict[str, Any]:
+    """The BibTeX <-> CSL table (mappings/bibtex.toml)."""
+    text = resources.files("bibtool.mappings").joinpath("bibtex.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+# ---------------------------------------------------------------- values: @string, #, macros
+# bibtexparser v2 resolves a field that is a single @string name, but not `#` concatenation or
+# strings built from other strings, so values are evaluated here from the raw field text.
+_PIECE = re.compile(r'\s*(?:(\{)|(")|(\d+)|([^\s#{}",=]+))')
+
+
+def _braced(text: str, start: int) -> int:
+    depth = 0
+    for i in range(start, len(text)):
+        if text[i] == "{":
+            depth += 1
+        elif text[i] == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+    raise ValueError("unbalanced braces")
+
+
+def _quoted(text: str, start: int) -> int:
+    depth = 0
+    for i in range(start + 1, len(text)):
+        if text[i] == "{":
+            depth += 1
+        elif text[i] == "}":
+            depth -= 1
+        elif text[i] == '"' and depth == 0:
+            return i
+    raise ValueError("unclosed quote")
+
+
+def evaluate(raw: str, strings: dict[str, str]) -> tuple[str, list[str]]:
+    """A raw field value (`{..}`, `".."`, number, macro, joined by `#`) as text, and undefined macros."""
+    out: list[str] = []
+    unknown: list[str] = []
+    pos = 0
+    while pos < len(raw):
+        match = _PIECE.match(raw, pos)
+        if not match:
+            break
+        if match.group(1):
+            end = _braced(raw, match.start(1))
+            out.append(raw[match.start(1) + 1:end])
+        elif match.group(2):
+            end = _quoted(raw, match.start(2))
+            out.append(raw[match.start(2) + 1:end])
+        else:
+            word = match.group(3) or match.group(4)
+            end = match.end() - 1
+            if match.group(3):
+                out.append(word)
+            elif word.lower() in strings:
+                out.append(strings[word.lower()])
+            elif word.lower() in MONTHS:
+                out.append(str(MONTHS.index(word.lower()) + 1))
+            else:
+                unknown.append(word)
+                out.append(word)
+        pos = end + 1
+        rest = raw[pos:].lstrip()
+        if not rest.startswith("#"):
+            break
+        pos = len(raw) - len(rest) + 1
+    return "".join(out), unknown
+
+
+# ---------------------------------------------------------------- names and dates
+def _names(raw: str) -> tuple[list[dict[str, str]], bool]:
+    """BibTeX names (split with `and`, in BibTeX's own first/von/last/jr rules) as CSL names."""
+    names: list[dict[str, str]] = []
+    truncated = False
+    for person in split_multiple_persons_names(raw):
+        if person.strip().lower() == "others":
+            truncated = True
+            continue
+        stripped = person.strip()
+        if stripped.startswith("{") and stripped.endswith("}") and _braced(stripped, 0) == len(stripped) - 1:
+            names.append({"literal": to_unicode(stripped[1:-1])})
+            continue
+        parts = parse_single_name_into_parts(person, strict=False)
+        name = {
+            "family": to_unicode(" ".join(parts.last)),
+            "given": to_unicode(" ".join(parts.first)),
+            "non-dropping-particle": to_unicode(" ".join(parts.von)),
+            "suffix": to_unicode(" ".join(parts.jr)),
+        }
+        names.append({k: v for k, v in name.items() if v})
+    return names, truncated
+
+
+def _month(value: str) -> int | None:
+    value = value.strip()
+    if value.isdigit() and 1 <= int(value) <= 12:
+        return int(value)
+    word = MONTH_WORD.match(value)
+    if word and word.group(1).lower() in MONTHS:
+        return MONTHS.index(word.group(1).lower()) + 1
+    return None
+
+
+def _iso_date(value: str) -> dict[str, Any] | None:
+    """A BibLaTeX date (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`, ranges with `/`) as a CSL date."""
+    parts = []
+    for side in value.strip().split("/"):
+        match = re.fullmatch(r"(-?\d{1,4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?", side.strip())
+        if not match:
+            return None
+        parts.append([int(x) for x in match.groups() if x is not None])
+    return {"date-parts": parts}
+
+
+def _year_month_day(fields: dict[str, str]) -> tuple[dict[str, Any] | None, str | None]:
+    year = fields.get("year", "").strip()
+    if not year:
+        return None, None
+    if not re.fullmatch(r"\d{1,4}", year):
+        return {"literal": year}, None
+    parts = [int(year)]
+    month = _month(fields["month"]) if fields.get("month") else None
+    if fields.get("month") and month is None:
+        return {"date-parts": [parts]}, f"month {fields['month']!r} is not a month; only the year is kept"
+    if month:
+        parts.append(month)
+        day = fields.get("day", "").strip()
+        if day.isdigit() and 1 <= int(day) <= 31:
+            parts.append(int(day))
+    return {"date-parts": [parts]}, None
+
+
+# ---------------------------------------------------------------- arXiv
+def _arxiv(fields: dict[str, str]) -> tuple[str | None, str | None, bool]:
+    """(arXiv id, category, is an arXiv record) from every spelling people and tools use."""
+    prefix = (fields.get("archiveprefix") or fields.get("eprinttype") or "").strip().lower()
+    category = (fields.get("primaryclass") or fields.get("eprintclass") or "").strip() or None
+    eprint = fields.get("eprint", "").strip()
+    found: str | None = None
+    if eprint and (prefix == "arxiv" or eprint.lower().startswith("arxiv:") or ARXIV_ID.fullmatch(eprint)):
+        match = ARXIV_ID.fullmatch(eprint)
+        found = match.group(1) if match else eprint
+    journal = fields.get("journal") or fields.get("journaltitle") or ""
+    journal_match = ARXIV_JOURNAL.match(to_unicode(journal)) if journal else None
+    if not found and journal_match:
+        found = journal_match.group(1).rstrip(",.")
+    doi_match = ARXIV_DOI.match(verbatim(fields.get("doi", "")))
+    if not found and doi_match:
+        found = doi_match.group(1)
+    is_arxiv = prefix == "arxiv" or bool(found) or (journal_match is not None)
+    return found, category, is_arxiv
+
+
+# ---------------------------------------------------------------- one entry
+def to_record(entry_type: str, key: str, fields: dict[str, str], report: Report, position: Position) -> dict[str, Any]:
+    """One BibTeX entry (evaluated field values, LaTeX as written) as a CSL-JSON record."""
+    table = mapping()
+    entry_type = entry_type.lower()
+    record: dict[str, Any] = {"id": key}
+    csl_type = table["types"]["to_csl"].get(entry_type)
+    if csl_type is None:
+        report.warning("unknown-type", f"entry {key}: type @{entry_type} is not known; read as a document", position)
+        csl_type = "document"
+    record["type"] = csl_type
+    extra: dict[str, str] = {}
+    verbatim_fields = set(table["fields"]["verbatim"])
+    handled = set(table["fields"]["handled"]) | set(table["fields"]["names"]) | set(table["fields"]["dates"])
+
+    for name, value in fields.items():
+        if name in table["fields"]["names"]:
+            names, truncated = _names(value)
+            if names:
+                record[table["fields"]["names"][name]] = names
+            if truncated:
+                record.setdefault("custom", {})["authors_truncated"] = True
+        elif name in table["fields"]["to_csl"]:
+            variable = table["fields"]["to_csl"][name]
+            text = verbatim(value) if name in verbatim_fields else to_unicode(value)
+            if name == "pages":
+                text = re.sub(r"\s*[-\u2013]+\s*", "-", text)
+            if variable in record or not text:
+                extra[name] = value
+            else:
+                record[variable] = text
+        elif name not in handled:
+            extra[name] = value
+
+    subtitle = fields.get("subtitle")
+    if subtitle and record.get("title"):
+        record["title"] = f"{record['title']}: {to_unicode(subtitle)}"
+    booksubtitle = fields.get("booksubtitle")
+    if booksubtitle and record.get("container-title"):
+        record["container-title"] = f"{record['container-title']}: {to_unicode(booksubtitle)}"
+    for name in ("titleaddon", "booktitleaddon", "ids", "crossref"):
+        if name in fields:
+            extra[name] = fields[name]
+
+    number = fields.get("number") or fields.get("issue")
+    if number:
+        variable = table["number"]["to_csl"].get(entry_type, table["number"]["to_csl"]["default"])
+        if variable in record:
+            extra["number"] = number
+        else:
+            record[variable] = to_unicode(number)
+    if "genre" not in record and entry_type in table["genre"]["to_csl"]:
+        record["genre"] = table["genre"]["to_csl"][entry_type]
+
+    for name, variable in table["fields"]["dates"].items():
+        if name in fields:
+            date = _iso_date(fields[name])
+            if date is None:
+                report.warning("bad-date", f"entry {key}: {name} {fields[name]!r} is not a YYYY-MM-DD date; kept as text", position)
+                date = {"literal": to_unicode(fields[name])}
+            record[variable] = date
+    if "issued" not in record:
+        issued, problem = _year_month_day(fields)
+        if problem:
+            report.warning("bad-date", f"entry {key}: {problem}", position)
+        if issued:
+            record["issued"] = issued
+
+    arxiv_id, category, is_arxiv = _arxiv(fields)
+    custom = record.setdefault("custom", {})
+    if category:
+        custom["arxiv_category"] = category
+        keywords = [k.strip() for k in record.get("keyword", "").split(",") if k.strip()]
+        if category not in keywords:
+            record["keyword"] = ", ".join(keywords + [category])
+    if is_arxiv and csl_type in ("document", "article-journal", "manuscript", "webpage", "report") and (
+        csl_type != "article-journal" or ARXIV_JOURNAL.match(record.get("container-title", ""))
+    ):
+        # A preprint, in the hub's arXiv convention (DESIGN.md §2).
+        record["type"] = "article"
+        if ARXIV_JOURNAL.match(record.get("container-title", "")):
+            extra.setdefault("journal", fields.get("journal") or fields.get("journaltitle", ""))
+            del record["container-title"]
+        if record.get("publisher") not in (None, "arXiv"):
+            extra.setdefault("howpublished", fields.get("howpublished", record["publisher"]))
+        record["publisher"] = "arXiv"
+        record["genre"] = "Preprint"
+        if arxiv_id:
+            record["number"] = f"arXiv:{arxiv_id}"
+        pubstate = fields.get("pubstate")
+        if pubstate:
+            extra["pubstate"] = pubstate
+    elif arxiv_id or category:
+        for name in ("eprint", "archiveprefix", "eprinttype", "primaryclass", "eprintclass"):
+            if name in fields:
+                extra[name] = fields[name]
+    if extra:
+        custom["extra"] = extra
+    if not custom:
+        del record["custom"]
+    return record
+
+
+# ---------------------------------------------------------------- the file
+def _position(source: str, block: model.Block) -> Position:
+    # bibtexparser counts lines from 0.
+    return Position(source, (block.start_line or 0) + 1)
+
+
+def _block_kind(raw: str | None) -> str:
+    match = re.match(r"\s*@\s*([A-Za-z]+)", raw or "")
+    return f"@{match.group(1).lower()} entry" if match else "block"
+
+
+def read(text: str, source: str) -> Library:
+    """Read a BibTeX/BibLaTeX file: every entry becomes a record; bad blocks are reported, not fatal."""
+    library = Library()
+    report = library.report
+    parsed = bibtexparser.parse_string(text, parse_stack=[])
+    strings: dict[str, str] = {}
+    for block in parsed.blocks:
+        position = _position(source, block)
+        if isinstance(block, model.String):
+            value, unknown = evaluate(block.value, strings)
+            for word in unknown:
+                report.warning("undefined-string", f"@string {block.key}: {word!r} is not a defined @string", position)
+            strings[block.key.lower()] = value
+        elif isinstance(block, model.DuplicateBlockKeyBlock):
+            report.error("duplicate-key", f"key {block.key!r} is used again (first at line "
+                         f"{(block.previous_block.start_line or 0) + 1}); this entry is read under a new key", position)
+            duplicate = block.ignore_error_block
+            if isinstance(duplicate, model.Entry):
+                _read_entry(duplicate, strings, library, source)
+        elif isinstance(block, model.ParsingFailedBlock):
+            reason = (getattr(block.error, "abort_reason", None) or str(block.error) or "syntax error").strip()
+            report.error("parse-error", f"{_block_kind(block.raw)} cannot be read: {reason}", position)
+        elif isinstance(block, model.Entry):
+            _read_entry(block, strings, library, source)
+    return library
+
+
+def _read_entry(entry: model.Entry, strings: dict[str, str], library: Library, source: str) -> None:
+    position = _position(source, entry)
+    report = library.report
+    fields: dict[str, str] = {}
+    for field in entry.fields:
+        name = field.key.lower()
+        try:
+            value, unknown = evaluate(str(field.value), strings)
+        except ValueError as exc:
+            report.error("parse-error", f"entry {entry.key}: field {name}: {exc}",
+                         Position(source, (field.start_line or entry.start_line or 0) + 1))
+            continue
+        for word in unknown:
+            report.warning("undefined-string", f"entry {entry.key}: field {name}: {word!r} is not a defined @string; kept as text",
+                           Position(source, (field.start_line or 0) + 1))
+        if name in fields:
+            report.warning("duplicate-field", f"entry {entry.key}: field {name} appears twice; the first is kept",
+                           Position(source, (field.start_line or 0) + 1))
+            continue
+        fields[name] = value.strip()
+    unsafe = [(name, found) for name, value in fields.items() if (found := find_unsafe_tex(value))]
+    if unsafe:
+        for name, found in unsafe:
+            report.error("unsafe-tex", f"entry {entry.key}: field {name} holds {', '.join(found)}, which can reach files "
+                         "or the shell when compiled; the entry is not read", position)
+        return
+    library.add(to_record(entry.entry_type, entry.key, fields, report, position), position)

@@ -1,0 +1,151 @@
+"""LaTeX <-> Unicode for BibTeX fields: pylatexenc does the letters, TeX math is kept as written.
+
+Reading: `to_unicode` turns a field value (braces, accents, escaped specials) into plain Unicode,
+leaving `$...$` math untouched. Writing: `to_latex` escapes the TeX specials outside math and, for
+pdfLaTeX, turns non-ASCII letters into LaTeX commands; a character with no LaTeX form raises
+`NoLatexForm`, so the writer can name the record and the character.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
+from pylatexenc.latexencode import UnicodeToLatexEncoder
+
+# Inline math as pandoc recognises it: `$` followed by a non-space, closed by `$` after a non-space
+# and not followed by a digit, so that "costs $5 and $10" is not math.
+MATH = re.compile(r"\$(?=[^\s$])(?:[^$\\]|\\.)*?(?<=[^\s\\])\$(?!\d)|\\\((?:.|\n)*?\\\)")
+
+# The ten TeX specials (and the three characters OT1 fonts print wrongly) need escaping in text.
+# pylatexenc's encoder would also rewrite `"` and `'` into quote ligatures, which do not round-trip,
+# so the ASCII specials are this small table and pylatexenc handles every non-ASCII character.
+SPECIALS = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+}
+
+# Combining marks -> LaTeX text accents, for stacked diacritics (Vietnamese "ễ" = e + ^ + ~), which
+# pylatexenc has no precomposed entries for. Marks without a pdfLaTeX text accent (hook above, horn)
+# are deliberately absent: such letters have no LaTeX form under T1/OT1.
+COMBINING = {
+    "\u0300": "`", "\u0301": "'", "\u0302": "^", "\u0303": "~", "\u0304": "=", "\u0306": "u",
+    "\u0307": ".", "\u0308": '"', "\u030a": "r", "\u030b": "H", "\u030c": "v", "\u0323": "d",
+    "\u0327": "c", "\u0328": "k", "\u0331": "b",
+}
+
+
+class NoLatexForm(ValueError):
+    """A character that pdfLaTeX cannot typeset from an ASCII .bib file."""
+
+    def __init__(self, char: str):
+        self.char = char
+        name = unicodedata.name(char, "unnamed")
+        super().__init__(f"'{char}' (U+{ord(char):04X} {name}) has no LaTeX form")
+
+
+@lru_cache(maxsize=1)
+def _decoder() -> LatexNodes2Text:
+    db = get_default_latex_context_db()
+    # pylatexenc renders these as nothing or as look-alikes; we need the exact ASCII back.
+    db.add_context_category(
+        "bibtool-ascii",
+        prepend=True,
+        macros=[
+            MacroTextSpec("textless", "<"), MacroTextSpec("textgreater", ">"),
+            MacroTextSpec("textbar", "|"), MacroTextSpec("textasciicircum", "^"),
+            MacroTextSpec("textasciitilde", "~"), MacroTextSpec("textbackslash", "\\"),
+            MacroTextSpec("url", "%(1)s"), MacroTextSpec("href", "%(2)s"),
+        ],
+    )
+    return LatexNodes2Text(latex_context=db, math_mode="verbatim", strict_latex_spaces=True)
+
+
+@lru_cache(maxsize=1)
+def _encoder() -> UnicodeToLatexEncoder:
+    return UnicodeToLatexEncoder(
+        non_ascii_only=True,
+        replacement_latex_protection="braces-all",
+        unknown_char_policy="keep",
+        unknown_char_warning=False,
+    )
+
+
+def split_math(text: str) -> list[tuple[bool, str]]:
+    """Split text into (is_math, piece) runs, math being `$...$` or `\\(...\\)`."""
+    pieces: list[tuple[bool, str]] = []
+    last = 0
+    for match in MATH.finditer(text):
+        if match.start() > last:
+            pieces.append((False, text[last:match.start()]))
+        pieces.append((True, match.group(0)))
+        last = match.end()
+    if last < len(text):
+        pieces.append((False, text[last:]))
+    return pieces
+
+
+def to_unicode(value: str) -> str:
+    """A BibTeX field value (LaTeX) as Unicode text; math is kept verbatim, spaces collapsed."""
+    out: list[str] = []
+    for is_math, piece in _split_raw_math(value):
+        out.append(piece if is_math else _decoder().latex_to_text(piece))
+    text = unicodedata.normalize("NFC", "".join(out)).replace("\u00a0", " ")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _split_raw_math(value: str) -> list[tuple[bool, str]]:
+    # In LaTeX source an escaped \$ is not a math delimiter; hide it from the math pattern.
+    hidden = value.replace(r"\$", "\x00")
+    return [(m, p.replace("\x00", r"\$")) for m, p in split_math(hidden)]
+
+
+def _letter(char: str, ascii_only: bool) -> str:
+    if char in SPECIALS:
+        return SPECIALS[char]
+    if ord(char) < 128 or not ascii_only:
+        return char
+    encoded = _encoder().unicode_to_latex(char)
+    if encoded != char:
+        return encoded
+    base, *marks = unicodedata.normalize("NFD", char)
+    if not marks or ord(base) >= 128 or any(m not in COMBINING for m in marks):
+        raise NoLatexForm(char)
+    # Innermost accent first (NFD order), each wrapping the previous: {\~{\^{e}}}.
+    inner = base
+    for mark in marks:
+        inner = f"\\{COMBINING[mark]}{{{inner}}}"
+    return "{" + inner + "}"
+
+
+def to_latex(text: str, ascii_only: bool = True) -> str:
+    """Unicode text as LaTeX: specials escaped outside math, non-ASCII as commands when ascii_only."""
+    out: list[str] = []
+    for is_math, piece in split_math(text):
+        if is_math:
+            # Math stays as written; only non-ASCII symbols (μ, Δ) become commands for pdfLaTeX.
+            out.append("".join(c if ord(c) < 128 or not ascii_only else _letter(c, True) for c in piece))
+        else:
+            out.append("".join(_letter(c, ascii_only) for c in piece))
+    return "".join(out)
+
+
+def verbatim(value: str) -> str:
+    """A URL-like field (url, doi, eprint) as text: only the escapes people add are undone."""
+    value = re.sub(r"\\([_%#&$~])", r"\1", value.strip())
+    if value.startswith("\\url{") and value.endswith("}"):
+        value = value[5:-1]
+    return value.replace("{", "").replace("}", "").strip()

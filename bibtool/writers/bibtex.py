@@ -1,0 +1,313 @@
+"""BibTeX and BibLaTeX writer: one aligned field per line, pdfLaTeX-safe, arXiv's own preprint convention."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+from ..diagnostics import Position, Report
+from ..library import Library
+from ..readers.bibtex import MONTHS, mapping
+from ..text.latex import NoLatexForm, to_latex
+from ..text.texsafety import find_unsafe_tex
+from ..text.titlecase import protect as protect_title
+
+# Characters BibTeX cannot have in a key (they end the key or break \cite).
+BAD_KEY = re.compile(r"[\s,{}()\"#%'=~\\]")
+ARXIV_NUMBER = re.compile(r"^arXiv:(.+)$", re.I)
+ARXIV_DOI = re.compile(r"^10\.48550/arXiv\.(.+)$", re.I)
+ARXIV_URL = re.compile(r"^https?://(?:www\.)?arxiv\.org/(?:abs|pdf)/([^?#]+?)(?:\.pdf)?$", re.I)
+# Variables written by the code below, not through the field table.
+STRUCTURAL = {"id", "type", "title", "issued", "accessed", "custom", "citation-key"}
+CUSTOM_WRITTEN = {"arxiv_category", "authors_truncated", "extra"}
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to write: `dialect` bibtex|biblatex, title `protect` smart|all|none, raw UTF-8 with `unicode`."""
+
+    dialect: str = "bibtex"
+    protect: str = "smart"
+    unicode: bool = False
+
+
+class _Unwritable(Exception):
+    def __init__(self, field: str, char: str, reason: str):
+        self.field, self.char, self.reason = field, char, reason
+
+
+def arxiv_id(record: dict[str, Any]) -> str | None:
+    """The arXiv id of a record, from `number`, its 10.48550 DOI or its arxiv.org URL."""
+    for value, pattern in ((record.get("number"), ARXIV_NUMBER), (record.get("DOI"), ARXIV_DOI), (record.get("URL"), ARXIV_URL)):
+        match = pattern.match(str(value or "").strip())
+        if match:
+            return match.group(1)
+    return None
+
+
+def is_preprint(record: dict[str, Any]) -> bool:
+    """A preprint in the hub's convention: type article, arXiv as publisher or a known arXiv id/category."""
+    custom = record.get("custom") or {}
+    return record.get("type") == "article" and (
+        record.get("publisher") == "arXiv" or record.get("genre") == "Preprint"
+        or arxiv_id(record) is not None or "arxiv_category" in custom
+    )
+
+
+def entry_type(record: dict[str, Any], dialect: str) -> str:
+    """The @type an entry is written as."""
+    if is_preprint(record):
+        return "misc" if dialect == "bibtex" else "online"
+    table = mapping()["types"]["from_csl"][dialect]
+    written = table.get(record.get("type", ""), table["default"])
+    if written == "incollection" and not record.get("container-title"):
+        written = "inbook"
+    if dialect == "bibtex" and written == "phdthesis" and "master" in str(record.get("genre", "")).lower():
+        written = "mastersthesis"
+    return written
+
+
+def valid_key(key: str) -> str:
+    """A BibTeX-safe key: characters that would end the key or break \\cite become '-'."""
+    return BAD_KEY.sub("-", key) or "entry"
+
+
+def _encoder(options: Options) -> Callable[[str], str]:
+    ascii_only = options.dialect == "bibtex" and not options.unicode
+    return lambda text: to_latex(text, ascii_only=ascii_only)
+
+
+def _text(field: str, value: Any, encode: Callable[[str], str]) -> str:
+    text = re.sub(r"\s+", " ", str(value)).strip()
+    try:
+        return encode(text)
+    except NoLatexForm as exc:
+        raise _Unwritable(field, exc.char, str(exc)) from None
+
+
+def _needs_group(part: str) -> bool:
+    # BibTeX would split these: a comma, the word "and", or a lower-case word read as a "von" part.
+    return "," in part or bool(re.search(r"(^|\s)and(\s|$)", part)) or any(w[:1].islower() for w in part.split())
+
+
+def name_text(name: dict[str, str], encode: Callable[[str], str], field: str = "author") -> str:
+    """A CSL name as BibTeX: `von Last, Jr, First`; a literal (corporate) name braced as one group."""
+    if "literal" in name:
+        return "{" + _text(field, name["literal"], encode) + "}"
+    family = _text(field, name.get("family", ""), encode)
+    if _needs_group(name.get("family", "")):
+        family = "{" + family + "}"
+    particle = " ".join(p for p in (name.get("dropping-particle"), name.get("non-dropping-particle")) if p)
+    last = f"{_text(field, particle, encode)} {family}" if particle else family
+    given = _text(field, name.get("given", ""), encode)
+    if "," in name.get("given", ""):
+        given = "{" + given + "}"
+    suffix = _text(field, name.get("suffix", ""), encode)
+    if suffix:
+        return f"{last}, {suffix}, {given}"
+    return f"{last}, {given}" if given else last
+
+
+def _names(record: dict[str, Any], options: Options, encode) -> Iterator[tuple[str, str]]:
+    truncated = bool((record.get("custom") or {}).get("authors_truncated"))
+    for variable, field in mapping()["names"]["from_csl"].items():
+        names = record.get(variable) or []
+        parts = [name_text(n, encode, field) for n in names]
+        if variable == "author" and truncated:
+            parts.append("others")
+        if parts:
+            yield field, " and ".join(parts)
+
+
+def _date(record: dict[str, Any], options: Options, report: Report, where: str, position) -> Iterator[tuple[str, str]]:
+    issued = record.get("issued") or {}
+    parts = (issued.get("date-parts") or [[]])[0]
+    if not parts:
+        if "literal" in issued or "raw" in issued:
+            yield ("year" if options.dialect == "bibtex" else "date"), str(issued.get("literal") or issued.get("raw"))
+        return
+    if len(issued.get("date-parts", [])) > 1 and options.dialect == "bibtex":
+        report.warning("lost-field", f"{where}: BibTeX has no date ranges; only the start date is written", position)
+    if options.dialect == "biblatex":
+        yield "date", "/".join("-".join(f"{int(p):02d}" if i else f"{int(p):04d}" for i, p in enumerate(d))
+                               for d in issued["date-parts"])
+        return
+    yield "year", str(parts[0])
+    if len(parts) > 1:
+        yield "month", MONTHS[int(parts[1]) - 1]
+    if len(parts) > 2:
+        yield "day", str(parts[2])
+
+
+def _arxiv_fields(record: dict[str, Any], options: Options) -> Iterator[tuple[str, str]]:
+    identifier = arxiv_id(record)
+    category = (record.get("custom") or {}).get("arxiv_category")
+    if options.dialect == "bibtex":
+        if identifier:
+            yield "eprint", identifier
+        yield "archiveprefix", "arXiv"
+        if category:
+            yield "primaryclass", category
+    else:
+        if identifier:
+            yield "eprint", identifier
+        yield "eprinttype", "arxiv"
+        if category:
+            yield "eprintclass", category
+        yield "pubstate", "prepublished"
+
+
+def _fields(record: dict[str, Any], options: Options, report: Report, where: str, position) -> list[tuple[str, str]]:
+    table = mapping()
+    dialect = options.dialect
+    encode = _encoder(options)
+    written_type = entry_type(record, dialect)
+    preprint = is_preprint(record)
+    fields: list[tuple[str, str]] = list(_names(record, options, encode))
+    if record.get("title"):
+        title = re.sub(r"\s+", " ", str(record["title"])).strip()
+        try:
+            fields.append(("title", protect_title(title, options.protect, encode)))
+        except NoLatexForm as exc:
+            raise _Unwritable("title", exc.char, str(exc)) from None
+    skip = {"publisher", "genre", "number"} if preprint else set()
+    if preprint and arxiv_id(record) and ARXIV_DOI.match(str(record.get("DOI", ""))):
+        skip.add("DOI")  # eprint says it; arXiv's export has no doi for its own DOIs either
+    used = set()
+    for rule in table["fields"]["from_csl"]:
+        variable, field = rule["csl"], rule[dialect]
+        if variable in skip or record.get(variable) in (None, ""):
+            continue
+        if field == "@container":
+            field = table["container"][dialect].get(written_type, table["container"][dialect]["default"])
+        elif field == "@publisher":
+            field = table["publisher"][dialect].get(written_type, table["publisher"][dialect]["default"])
+        if field in used:
+            report.warning("lost-field", f"{where}: {variable} has no field of its own in {dialect} ({field} is taken); not written", position)
+            continue
+        used.add(field)
+        value = str(record[variable])
+        if field in table["fields"]["verbatim"]:
+            fields.append((field, value.strip()))
+        elif field == "pages":
+            fields.append((field, re.sub(r"\s*[-\u2013]\s*", "--", _text(field, value, encode))))
+        else:
+            fields.append((field, _text(field, value, encode)))
+    fields.extend(_date(record, options, report, where, position))
+    if record.get("accessed", {}).get("date-parts"):
+        fields.append(("urldate", "-".join(f"{int(p):02d}" for p in record["accessed"]["date-parts"][0])))
+    if preprint:
+        fields.extend(_arxiv_fields(record, options))
+        identifier = arxiv_id(record)
+        if identifier and "url" not in used:
+            fields.append(("url", f"https://arxiv.org/abs/{identifier}"))
+    else:
+        category = (record.get("custom") or {}).get("arxiv_category")
+        extra = (record.get("custom") or {}).get("extra") or {}
+        if category and not any(k in extra for k in ("primaryclass", "eprintclass")):
+            fields.append(("primaryclass" if dialect == "bibtex" else "eprintclass", category))
+    names = {name for name, _ in fields}
+    for name, value in ((record.get("custom") or {}).get("extra") or {}).items():
+        if name in names or (preprint and name == "pubstate"):
+            continue
+        fields.append((name, _raw(name, str(value), encode)))
+    order = {name: i for i, name in enumerate(table["layout"]["order"])}
+    return sorted(fields, key=lambda f: order.get(f[0], len(order)))
+
+
+def _raw(field: str, value: str, encode) -> str:
+    # Values kept from a .bib are LaTeX already; only non-ASCII letters may still need commands.
+    try:
+        return "".join(c if ord(c) < 128 else encode(c) for c in value)
+    except NoLatexForm as exc:
+        raise _Unwritable(field, exc.char, str(exc)) from None
+
+
+def _strings(record: dict[str, Any], path: str = "") -> Iterator[tuple[str, str]]:
+    for key, value in record.items():
+        where = f"{path}.{key}" if path else key
+        if isinstance(value, str):
+            yield where, value
+        elif isinstance(value, dict):
+            yield from _strings(value, where)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict):
+                    yield from _strings(item, where)
+                elif isinstance(item, str):
+                    yield where, item
+
+
+def _balanced(value: str) -> bool:
+    depth = 0
+    for match in re.finditer(r"\\.|[{}]", value):
+        token = match.group(0)
+        depth += 1 if token == "{" else -1 if token == "}" else 0
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _unwritten(record: dict[str, Any], dialect: str) -> list[str]:
+    table = mapping()
+    known = STRUCTURAL | {r["csl"] for r in table["fields"]["from_csl"]} | set(table["names"]["from_csl"])
+    lost = [v for v in record if v not in known]
+    lost += [f"custom.{k}" for k in (record.get("custom") or {}) if k not in CUSTOM_WRITTEN]
+    return lost
+
+
+def entry_text(record: dict[str, Any], options: Options, report: Report, position: Position | None = None) -> str:
+    """One record as a BibTeX/BibLaTeX entry; errors (unsafe TeX, no LaTeX form) go to `report`, text is ''."""
+    key = str(record.get("id") or "")
+    where = f"record {key or '(no key)'}"
+    failed = False
+    for field, value in _strings(record):
+        found = find_unsafe_tex(value)
+        if found:
+            report.error("unsafe-tex", f"{where}: field {field} holds {', '.join(found)}, which can reach files or the "
+                         "shell when compiled; not written", position)
+            failed = True
+    if failed:
+        return ""
+    try:
+        fields = _fields(record, options, report, where, position)
+    except _Unwritable as exc:
+        report.error("no-latex-form", f"{where}: field {exc.field}: {exc.reason} (use --unicode for raw UTF-8)", position)
+        return ""
+    for field, value in fields:
+        if not _balanced(value):
+            report.error("unbalanced-braces", f"{where}: field {field} has unbalanced braces; not written", position)
+            return ""
+    width = max(len(name) for name, _ in fields) if fields else 0
+    lines = [f"@{entry_type(record, options.dialect)}{{{valid_key(key)},"]
+    for name, value in fields:
+        body = value if name == "month" and options.dialect == "bibtex" else "{" + value + "}"
+        lines.append(f"  {name.ljust(width)} = {body},")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def write(library: Library, options: Options, report: Report) -> str:
+    """The whole library as one .bib text; unwritable variables are reported once per variable."""
+    entries: list[str] = []
+    keys: set[str] = set()
+    lost: dict[str, list[str]] = {}
+    for index, record in enumerate(library.records):
+        position = library.position_of(index)
+        key = valid_key(str(record.get("id") or f"entry{index + 1}"))
+        if key != record.get("id"):
+            report.warning("key-changed", f"record {record.get('id')}: key is not a valid BibTeX key; written as {key!r}", position)
+        base, n = key, 2
+        while key in keys:
+            key, n = f"{base}-{n}", n + 1
+        keys.add(key)
+        for variable in _unwritten(record, options.dialect):
+            lost.setdefault(variable, []).append(str(record.get("id")))
+        text = entry_text({**record, "id": key}, options, report, position)
+        if text:
+            entries.append(text)
+    for variable, ids in lost.items():
+        report.warning("lost-field", f"{options.dialect} has no field for {variable} ({len(ids)} records, first "
+                       f"{ids[0]}); not written", None)
+    return "\n".join(entries)
