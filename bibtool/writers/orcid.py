@@ -40,6 +40,7 @@ ELLIPSIS = "\u2026"
 # XML 1.0 forbids most control characters; lxml refuses them, so we remove them and say so.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ARXIV = re.compile(r"(?:^arXiv:|10\.48550/arXiv\.|arxiv\.org/abs/)(?P<id>[^\s/?#]+(?:/\d+)?)", re.I)
+_ORCID_ID = re.compile(r"\d{4}-\d{4}-\d{4}-\d{3}[\dX]")
 _DOI_PREFIX = re.compile(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/)", re.I)
 
 
@@ -341,8 +342,14 @@ def work_element(
     if people:
         container = _sub(work, _w("contributors"))
         first_of: set[str] = set()
+        orcids = record.get("custom", {}).get("contributor_orcids", {})
         for name, role in people:
             element = _sub(container, _w("contributor"))
+            if _ORCID_ID.fullmatch(str(orcids.get(name, ""))):
+                orcid = _sub(element, _c("contributor-orcid"))
+                _sub(orcid, _c("uri"), f"https://orcid.org/{orcids[name]}")
+                _sub(orcid, _c("path"), orcids[name])
+                _sub(orcid, _c("host"), "orcid.org")
             _sub(element, _w("credit-name"), name)
             attributes = _sub(element, _w("contributor-attributes"))
             _sub(attributes, _w("contributor-sequence"), "additional" if role in first_of else "first")
@@ -358,12 +365,15 @@ def work_element(
     for name in record.get("custom", {}):
         if name not in _HELD_CUSTOM:
             feed.unheld[f"custom.{name}"] += 1
+    for name in record.get("custom", {}).get("extra", {}):
+        if not name.startswith(("external-id:", "citation:")):
+            feed.unheld[f"custom.extra.{name}"] += 1
     return work
 
 
 # Hub fields no ORCID work element holds (the BibTeX citation may still carry them).
 _UNHELD = ("keyword", "volume", "issue", "page", "publisher-place", "note")
-_HELD_CUSTOM = ("extra", "authors_truncated")
+_HELD_CUSTOM = ("extra", "authors_truncated", "contributor_orcids")
 
 
 def _works(count: int) -> str:
