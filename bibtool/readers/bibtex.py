@@ -26,8 +26,10 @@ MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", 
 ARXIV_ID = re.compile(r"(?:arXiv:)?\s*((?:\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?)", re.I)
 ARXIV_DOI = re.compile(r"^10\.48550/arXiv\.(.+)$", re.I)
 ARXIV_JOURNAL = re.compile(r"^\s*(?:arXiv\s+preprint|preprint|e-?print)?\s*arXiv\s*:?\s*(\S+)", re.I)
-# A month value as people write it: "mar", "March", "3", "03".
-MONTH_WORD = re.compile(r"^\s*([A-Za-z]{3})[a-z]*\.?\s*$")
+# A month value as people write it: "mar", "March", "July 30th", "2 sep".
+MONTH_DAY = re.compile(r"^(?:(\d{1,2})\s+([A-Za-z]{3,})\.?|([A-Za-z]{3,})\.?(?:\s+(\d{1,2})(?:st|nd|rd|th)?)?)$")
+EXTENDED_NAME = re.compile(r"^\s*(?:family|given|prefix|suffix|useprefix)\s*=", re.I)
+UNBRACED_ACCENT = re.compile(r"\\([`'^\"~=.])([A-Za-z])")
 
 
 @lru_cache(maxsize=1)
@@ -92,8 +94,7 @@ def evaluate(raw: str, strings: dict[str, str]) -> tuple[str, list[str]]:
             elif word.lower() in MONTHS:
                 out.append(str(MONTHS.index(word.lower()) + 1))
             else:
-                unknown.append(word)
-                out.append(word)
+                unknown.append(word)  # BibTeX reads an undefined macro as empty (with a warning)
         pos = end + 1
         rest = raw[pos:].lstrip()
         if not rest.startswith("#"):
@@ -115,6 +116,11 @@ def _names(raw: str) -> tuple[list[dict[str, str]], bool]:
         if stripped.startswith("{") and stripped.endswith("}") and _braced(stripped, 0) == len(stripped) - 1:
             names.append({"literal": to_unicode(stripped[1:-1])})
             continue
+        if EXTENDED_NAME.match(stripped):
+            names.append(_extended_name(stripped))
+            continue
+        # `~` separates name words for BibTeX, so `\~n` must be braced before splitting.
+        person = UNBRACED_ACCENT.sub(r"{\\\1\2}", person)
         parts = parse_single_name_into_parts(person, strict=False)
         name = {
             "family": to_unicode(" ".join(parts.last)),
@@ -126,14 +132,42 @@ def _names(raw: str) -> tuple[list[dict[str, str]], bool]:
     return names, truncated
 
 
-def _month(value: str) -> int | None:
+def _extended_name(text: str) -> dict[str, str]:
+    """A biblatex extended-format name (`family=Last, given=First, prefix=von`)."""
+    keys = {"family": "family", "given": "given", "prefix": "non-dropping-particle", "suffix": "suffix"}
+    name: dict[str, str] = {}
+    for part in split_top_level(text, ","):
+        key, _, value = part.partition("=")
+        if key.strip().lower() in keys:
+            name[keys[key.strip().lower()]] = to_unicode(value.strip())
+    return name
+
+
+def split_top_level(text: str, separator: str) -> list[str]:
+    """Split at a separator that is not inside braces."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += char == "{"
+        depth -= char == "}"
+        if char == separator and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    return parts + [text[start:]]
+
+
+def _month(value: str) -> tuple[int | None, int | None]:
+    """(month, day) from `mar`, `March`, `3`, `July 30th`, `2 sep`."""
     value = value.strip()
-    if value.isdigit() and 1 <= int(value) <= 12:
-        return int(value)
-    word = MONTH_WORD.match(value)
-    if word and word.group(1).lower() in MONTHS:
-        return MONTHS.index(word.group(1).lower()) + 1
-    return None
+    if value.isdigit():
+        return (int(value), None) if 1 <= int(value) <= 12 else (None, None)
+    match = MONTH_DAY.match(value)
+    if not match:
+        return None, None
+    word = (match.group(2) or match.group(3) or "").lower()[:3]
+    if word not in MONTHS:
+        return None, None
+    day = match.group(1) or match.group(4)
+    return MONTHS.index(word) + 1, int(day) if day and 1 <= int(day) <= 31 else None
 
 
 def _iso_date(value: str) -> dict[str, Any] | None:
@@ -152,16 +186,18 @@ def _year_month_day(fields: dict[str, str]) -> tuple[dict[str, Any] | None, str 
     if not year:
         return None, None
     if not re.fullmatch(r"\d{1,4}", year):
-        return {"literal": year}, None
+        return {"literal": to_unicode(year)}, None
     parts = [int(year)]
-    month = _month(fields["month"]) if fields.get("month") else None
+    month, day = _month(fields["month"]) if fields.get("month") else (None, None)
     if fields.get("month") and month is None:
         return {"date-parts": [parts]}, f"month {fields['month']!r} is not a month; only the year is kept"
     if month:
         parts.append(month)
-        day = fields.get("day", "").strip()
-        if day.isdigit() and 1 <= int(day) <= 31:
-            parts.append(int(day))
+        given_day = fields.get("day", "").strip()
+        if given_day.isdigit() and 1 <= int(given_day) <= 31:
+            day = int(given_day)
+        if day:
+            parts.append(day)
     return {"date-parts": [parts]}, None
 
 
@@ -201,7 +237,12 @@ def to_record(entry_type: str, key: str, fields: dict[str, str], report: Report,
     verbatim_fields = set(table["fields"]["verbatim"])
     handled = set(table["fields"]["handled"]) | set(table["fields"]["names"]) | set(table["fields"]["dates"])
 
-    for name, value in fields.items():
+    order = {name: i for i, name in enumerate(table["fields"]["to_csl"])}
+    # Fields are taken in table order, so that e.g. `publisher` wins over `organization` wherever it stands.
+    for name, value in sorted(fields.items(), key=lambda item: order.get(item[0], len(order))):
+        if name == "howpublished" and value.lstrip().startswith("\\url{") and "url" not in fields:
+            record["URL"] = verbatim(value)
+            continue
         if name in table["fields"]["names"]:
             names, truncated = _names(value)
             if names:
@@ -220,6 +261,12 @@ def to_record(entry_type: str, key: str, fields: dict[str, str], report: Report,
         elif name not in handled:
             extra[name] = value
 
+    if "fjournal" in fields and "journal" in fields:
+        # MathSciNet style: the full journal name in fjournal, the abbreviation in journal.
+        extra.pop("journal", None)
+        record["container-title-short"] = to_unicode(fields["journal"])
+    if (fields.get("eprinttype") or "").lower() == "pubmed" and fields.get("eprint") and "PMID" not in record:
+        record["PMID"] = fields["eprint"].strip()
     subtitle = fields.get("subtitle")
     if subtitle and record.get("title"):
         record["title"] = f"{record['title']}: {to_unicode(subtitle)}"
@@ -275,9 +322,8 @@ def to_record(entry_type: str, key: str, fields: dict[str, str], report: Report,
         record["genre"] = "Preprint"
         if arxiv_id:
             record["number"] = f"arXiv:{arxiv_id}"
-        pubstate = fields.get("pubstate")
-        if pubstate:
-            extra["pubstate"] = pubstate
+        if record.get("status") == "prepublished":
+            del record["status"]  # what every preprint is; the writer says it again
     elif arxiv_id or category:
         for name in ("eprint", "archiveprefix", "eprinttype", "primaryclass", "eprintclass"):
             if name in fields:
@@ -306,6 +352,7 @@ def read(text: str, source: str) -> Library:
     report = library.report
     parsed = bibtexparser.parse_string(text, parse_stack=[])
     strings: dict[str, str] = {}
+    pending: list[tuple[model.Entry, dict[str, str], Position]] = []
     for block in parsed.blocks:
         position = _position(source, block)
         if isinstance(block, model.String):
@@ -318,18 +365,51 @@ def read(text: str, source: str) -> Library:
                          f"{(block.previous_block.start_line or 0) + 1}); this entry is read under a new key", position)
             duplicate = block.ignore_error_block
             if isinstance(duplicate, model.Entry):
-                _read_entry(duplicate, strings, library, source)
+                pending.append(_entry_fields(duplicate, strings, report, source))
+        elif isinstance(block, model.DuplicateFieldKeyBlock):
+            entry = block.ignore_error_block
+            for name in sorted(block.duplicate_keys):
+                report.warning("duplicate-field", f"entry {entry.key}: field {name} appears twice; the first is kept", position)
+            pending.append(_entry_fields(entry, strings, report, source))
         elif isinstance(block, model.ParsingFailedBlock):
             reason = (getattr(block.error, "abort_reason", None) or str(block.error) or "syntax error").strip()
             report.error("parse-error", f"{_block_kind(block.raw)} cannot be read: {reason}", position)
         elif isinstance(block, model.Entry):
-            _read_entry(block, strings, library, source)
+            pending.append(_entry_fields(block, strings, report, source))
+    by_key = {entry.key: fields for entry, fields, _ in pending}
+    for entry, fields, position in pending:
+        parent = by_key.get(fields.get("crossref", ""))
+        if parent is not None and parent is not fields:
+            fields = inherit(entry.entry_type.lower(), fields, parent, _type_of(pending, fields["crossref"]))
+        _add_entry(entry, fields, position, library)
     return library
 
 
-def _read_entry(entry: model.Entry, strings: dict[str, str], library: Library, source: str) -> None:
+def _type_of(pending, key: str) -> str:
+    return next(entry.entry_type.lower() for entry, _, _ in pending if entry.key == key)
+
+
+def inherit(child_type: str, child: dict[str, str], parent: dict[str, str], parent_type: str) -> dict[str, str]:
+    """A crossref child with its parent's fields filled in, renamed the way biblatex does."""
+    merged = dict(child)
+    contained = child_type in ("inbook", "incollection", "inproceedings", "inreference", "bookinbook", "suppbook")
+    for name, value in parent.items():
+        if name in ("crossref", "ids", "key"):
+            continue
+        target = name
+        if name == "title" and (contained or parent_type == "periodical"):
+            target = "journaltitle" if parent_type == "periodical" else "booktitle"
+        elif name == "author" and child_type in ("inbook", "bookinbook", "suppbook"):
+            target = "bookauthor"
+        elif name in ("subtitle", "titleaddon") and (contained or parent_type == "periodical"):
+            continue
+        merged.setdefault(target, value)
+    return merged
+
+
+def _entry_fields(entry: model.Entry, strings: dict[str, str], report: Report, source: str):
+    """(entry, evaluated fields, position) of one entry; value problems are reported."""
     position = _position(source, entry)
-    report = library.report
     fields: dict[str, str] = {}
     for field in entry.fields:
         name = field.key.lower()
@@ -340,13 +420,18 @@ def _read_entry(entry: model.Entry, strings: dict[str, str], library: Library, s
                          Position(source, (field.start_line or entry.start_line or 0) + 1))
             continue
         for word in unknown:
-            report.warning("undefined-string", f"entry {entry.key}: field {name}: {word!r} is not a defined @string; kept as text",
+            report.warning("undefined-string", f"entry {entry.key}: field {name}: {word!r} is not a defined @string; read as empty, as BibTeX does",
                            Position(source, (field.start_line or 0) + 1))
         if name in fields:
             report.warning("duplicate-field", f"entry {entry.key}: field {name} appears twice; the first is kept",
                            Position(source, (field.start_line or 0) + 1))
             continue
         fields[name] = value.strip()
+    return entry, fields, position
+
+
+def _add_entry(entry: model.Entry, fields: dict[str, str], position: Position, library: Library) -> None:
+    report = library.report
     unsafe = [(name, found) for name, value in fields.items() if (found := find_unsafe_tex(value))]
     if unsafe:
         for name, found in unsafe:

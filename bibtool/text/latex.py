@@ -68,7 +68,7 @@ def _decoder() -> LatexNodes2Text:
             MacroTextSpec("textless", "<"), MacroTextSpec("textgreater", ">"),
             MacroTextSpec("textbar", "|"), MacroTextSpec("textasciicircum", "^"),
             MacroTextSpec("textasciitilde", "~"), MacroTextSpec("textbackslash", "\\"),
-            MacroTextSpec("url", "%(1)s"), MacroTextSpec("href", "%(2)s"),
+            MacroTextSpec("url", "%(1)s"),
         ],
     )
     return LatexNodes2Text(latex_context=db, math_mode="verbatim", strict_latex_spaces=True)
@@ -102,9 +102,19 @@ def to_unicode(value: str) -> str:
     """A BibTeX field value (LaTeX) as Unicode text; math is kept verbatim, spaces collapsed."""
     out: list[str] = []
     for is_math, piece in _split_raw_math(value):
-        out.append(piece if is_math else _decoder().latex_to_text(piece))
+        out.append(piece if is_math else _decode(piece))
     text = unicodedata.normalize("NFC", "".join(out)).replace("\u00a0", " ")
     return re.sub(r"\s+", " ", text).strip()
+
+
+def _decode(piece: str) -> str:
+    # A bare `&` (common in scraped .bib files) is text to BibTeX, but an alignment tab to pylatexenc.
+    piece = re.sub(r"(?<!\\)&", r"\\&", piece)
+    try:
+        return _decoder().latex_to_text(piece)
+    except (KeyError, IndexError, ValueError):
+        # pylatexenc gives up on some malformed macro calls; the text without braces is the best reading.
+        return piece.replace("{", "").replace("}", "")
 
 
 def _split_raw_math(value: str) -> list[tuple[bool, str]]:
