@@ -51,8 +51,7 @@ def assert_valid(xsd: etree.XMLSchema, text: str) -> etree._Element:
 def feed(library: Library, **options: Any) -> tuple[str, list[str]]:
     report = Report()
     text = writer.write(library, writer.Options(**options), report)
-    # TEMPORARY until bibtool.writers.bibtex lands: its absence is reported once per feed.
-    return text, [str(d) for d in report if "BibTeX writer is not part" not in d.message]
+    return text, [str(d) for d in report]
 
 
 # --- the sample -------------------------------------------------------------------------------------
@@ -280,6 +279,22 @@ def test_external_ids_and_relationships() -> None:
     ]
 
 
+def test_orcid_to_orcid_keeps_contributor_orcid_ids_and_roles(bulk_xsd) -> None:
+    library = reader.read((REPO / "tests/fixtures/orcid/full-work.xml").read_text(encoding="utf-8"), "f.xml")
+    text, diagnostics = feed(library)
+    people = assert_valid(bulk_xsd, text)[0].findall(f"{W}contributors/{W}contributor")
+    assert [(p.findtext(f"{C}contributor-orcid/{C}path"), p.findtext(f"{W}credit-name"),
+             p.findtext(f"{W}contributor-attributes/{W}contributor-sequence"),
+             p.findtext(f"{W}contributor-attributes/{W}contributor-role")) for p in people] == [
+        ("0000-0002-1825-0097", "Noa Cohen", "first", "author"),
+        (None, "Ludwig van Beethoven", "additional", "author"),
+        (None, "OpenAI Research", "additional", "author"),
+        (None, "Grace Hopper", "first", "editor"),
+    ]
+    assert diagnostics == ["bibtool: warning: ORCID works have no element for: custom.extra.country (1 work); "
+                           "left out of the works"]
+
+
 # --- batches --------------------------------------------------------------------------------------------
 
 def test_batches_are_files_of_at_most_n_works(sample_path: Path, tmp_path: Path, bulk_xsd) -> None:
@@ -303,7 +318,8 @@ def test_batch_size_over_100_is_refused(sample_path: Path, tmp_path: Path) -> No
 def test_batches_need_an_output_file(sample_path: Path) -> None:
     _, diagnostics = feed(bibtool.read(sample_path), batch_size=10)
     assert [d for d in diagnostics if "error" in d] == [
-        "bibtool: error: --batch-size 10 splits 48 works into several files; name the first with -o FILE"]
+        "bibtool: error: --batch-size 10 splits 48 works into several files; give an output path "
+        "(-o works.xml writes works-001.xml, works-002.xml, ...)"]
 
 
 def test_more_than_100_works_in_one_feed_is_a_warning() -> None:

@@ -17,6 +17,7 @@ from ..library import Library
 from ..record import NAME_VARIABLES
 from ..text.names import display_name, split_name
 from ..writers.orcid import NS, table
+from .bibtex import read as read_bibtex
 
 _ACTIVITIES = "http://www.orcid.org/ns/activities"
 _RECORD = "http://www.orcid.org/ns/record"
@@ -164,10 +165,6 @@ def _fill_from_bibtex(record: dict[str, Any], citation: str, library: Library, p
     key = _BIBTEX_KEY.match(citation)
     if key:
         record["id"] = key[1]
-    try:
-        from .bibtex import read as read_bibtex
-    except ImportError:  # a build without the BibTeX reader still reads the work itself
-        return
     parsed = read_bibtex(citation, position.source)
     if parsed.report.has_errors or len(parsed.records) != 1:
         reasons = "; ".join(d.message for d in parsed.report.errors) or "no single entry"

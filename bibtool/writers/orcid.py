@@ -16,14 +16,16 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from lxml import etree
 
+from .. import registry
 from ..diagnostics import Position, Report
 from ..library import Library
 from ..text.names import display_name
+from .bibtex import entry_text
 
 NS = {
     "bulk": "http://www.orcid.org/ns/bulk",
@@ -241,23 +243,12 @@ class _Checker:
         return text
 
 
-def _bibtex_entry() -> Callable[..., str] | None:
-    """Our BibTeX writer's entry_text, or None in a build without it."""
-    try:
-        from .bibtex import entry_text
-    except ImportError:
-        return None
-    return entry_text
-
-
-def _citation(record: dict[str, Any], checker: _Checker, entry_text: Callable[..., str]) -> str | None:
+def _citation(record: dict[str, Any], checker: _Checker) -> str | None:
     """The record as a BibTeX entry from our BibTeX writer; its errors become one warning here.
 
     ORCID stores the citation as Unicode text, so the entry is written in UTF-8 (no LaTeX escapes); the
     abstract is left out of it because short-description already holds it.
     """
-    from .. import registry
-
     scratch = Report()
     cited = {k: v for k, v in record.items() if k != "abstract"}
     text = entry_text(cited, registry.writer_options("bibtex", unicode=True), scratch, checker.position)
@@ -268,24 +259,24 @@ def _citation(record: dict[str, Any], checker: _Checker, entry_text: Callable[..
     return checker.text(text.strip(), "BibTeX citation") or None
 
 
-def work_element(
-    record: dict[str, Any], checker: _Checker, feed: _Feed, entry_text: Callable[..., str] | None
-) -> etree._Element | None:
-    """One work:work element in the XSD's order, or None when the record breaks a rule (reported)."""
-    errors_before = len(checker.report.errors)
-    title = checker.limited("title", "title", MAX_TITLE)
-    if title is None and len(checker.report.errors) == errors_before:
-        checker.error("orcid-no-title", "has no title; ORCID requires one")
-    journal = checker.limited("container-title", "journal title", MAX_TITLE) if not is_preprint(record) else None
-    abstract = checker.text(record.get("abstract") or "", "abstract").strip()
-    if len(abstract) > MAX_DESCRIPTION:
-        checker.warning(
-            "orcid-abstract-cut",
-            f"abstract has {len(abstract)} characters; ORCID takes at most {MAX_DESCRIPTION}, cut at a word boundary",
-        )
-        abstract = cut_description(abstract)
-    date = checker.date()
-    url = checker.url()
+@dataclass
+class _Work:
+    """One record's values, checked and cleaned, ready to become a work:work element."""
+
+    title: str
+    journal: str | None
+    abstract: str
+    type: str
+    date: list[str] | None
+    ids: list[tuple[str, str, str, str]]
+    url: str | None
+    people: list[tuple[str, str, str | None]]  # credit name, role, ORCID iD
+    language: str | None
+    citation: str | None = None
+
+
+def _people(record: dict[str, Any], checker: _Checker) -> list[tuple[str, str, str | None]]:
+    orcids = record.get("custom", {}).get("contributor_orcids", {})
     people = []
     for name, role in credit_names(record):
         name = checker.text(name, "contributor name")
@@ -295,85 +286,109 @@ def work_element(
             checker.error("orcid-too-long", f"contributor name {name[:40]!r}... has {len(name)} characters; "
                           f"ORCID takes at most {MAX_CREDIT_NAME}")
         else:
-            people.append((name, role))
+            orcid = str(orcids.get(name, ""))
+            people.append((name, role, orcid if _ORCID_ID.fullmatch(orcid) else None))
+    return people
+
+
+def _ids(record: dict[str, Any], checker: _Checker) -> list[tuple[str, str, str, str]]:
     ids = []
     for id_type, value, id_url, relationship in external_ids(record):
         if id_type == "doi" and not value.startswith("10."):
             checker.error("orcid-doi", f"DOI {value!r} does not start with '10.'")
-            continue
-        ids.append((id_type, checker.text(value, f"{id_type} id"), id_url, relationship))
-    if not any(rel == "self" for *_, rel in ids):
-        feed.no_self.append((checker.key, checker.position))
-    if record.get("custom", {}).get("authors_truncated"):
-        feed.truncated.append(checker.key)
+        else:
+            ids.append((id_type, checker.text(value, f"{id_type} id"), id_url, relationship))
+    return ids
+
+
+def check(record: dict[str, Any], checker: _Checker) -> _Work | None:
+    """The record's work, checked against ORCID's rules; None when it breaks one (each reported)."""
+    errors_before = len(checker.report.errors)
+    title = checker.limited("title", "title", MAX_TITLE)
+    if title is None and len(checker.report.errors) == errors_before:
+        checker.error("orcid-no-title", "has no title; ORCID requires one")
+    journal = None if is_preprint(record) else checker.limited("container-title", "journal title", MAX_TITLE)
+    abstract = checker.text(record.get("abstract") or "", "abstract").strip()
+    if len(abstract) > MAX_DESCRIPTION:
+        checker.warning("orcid-abstract-cut", f"abstract has {len(abstract)} characters; ORCID takes at most "
+                        f"{MAX_DESCRIPTION}, cut at a word boundary")
+        abstract = cut_description(abstract)
     language = language_code(str(record["language"])) if record.get("language") else None
     if record.get("language") and language is None:
         checker.warning("orcid-language", f"language {record['language']!r} has no ORCID language code; left out")
+    work = _Work(title or "", journal, abstract, work_type(record), checker.date(), _ids(record, checker),
+                 checker.url(), _people(record, checker), language)
     if len(checker.report.errors) > errors_before:
         return None
-    citation = _citation(record, checker, entry_text) if entry_text else None
-
-    work = etree.Element(_w("work"), nsmap={"work": NS["work"], "common": NS["common"]})
-    _sub(_sub(work, _w("title")), _c("title"), title)
-    if journal:
-        _sub(work, _w("journal-title"), journal)
-    if abstract:
-        _sub(work, _w("short-description"), abstract)
-    if citation:
-        element = _sub(work, _w("citation"))
-        _sub(element, _w("citation-type"), "bibtex")
-        _sub(element, _w("citation-value"), citation)
-    _sub(work, _w("type"), work_type(record))
-    if date:
-        element = _sub(work, _c("publication-date"))
-        for tag, value in zip(("year", "month", "day"), date):
-            _sub(element, _c(tag), value)
-    if ids:
-        container = _sub(work, _c("external-ids"))
-        for id_type, value, id_url, relationship in ids:
-            element = _sub(container, _c("external-id"))
-            _sub(element, _c("external-id-type"), id_type)
-            _sub(element, _c("external-id-value"), value)
-            if id_url:
-                _sub(element, _c("external-id-url"), id_url)
-            _sub(element, _c("external-id-relationship"), relationship)
-    if url:
-        _sub(work, _c("url"), url)
-    if people:
-        container = _sub(work, _w("contributors"))
-        first_of: set[str] = set()
-        orcids = record.get("custom", {}).get("contributor_orcids", {})
-        for name, role in people:
-            element = _sub(container, _w("contributor"))
-            if _ORCID_ID.fullmatch(str(orcids.get(name, ""))):
-                orcid = _sub(element, _c("contributor-orcid"))
-                _sub(orcid, _c("uri"), f"https://orcid.org/{orcids[name]}")
-                _sub(orcid, _c("path"), orcids[name])
-                _sub(orcid, _c("host"), "orcid.org")
-            _sub(element, _w("credit-name"), name)
-            attributes = _sub(element, _w("contributor-attributes"))
-            _sub(attributes, _w("contributor-sequence"), "additional" if role in first_of else "first")
-            _sub(attributes, _w("contributor-role"), role)
-            first_of.add(role)
-    if language:
-        _sub(work, _c("language-code"), language)
-    for variable in _UNHELD:
-        if record.get(variable):
-            feed.unheld[variable] += 1
-    if record.get("publisher") and not is_preprint(record):
-        feed.unheld["publisher"] += 1
-    for name in record.get("custom", {}):
-        if name not in _HELD_CUSTOM:
-            feed.unheld[f"custom.{name}"] += 1
-    for name in record.get("custom", {}).get("extra", {}):
-        if not name.startswith(("external-id:", "citation:")):
-            feed.unheld[f"custom.extra.{name}"] += 1
+    work.citation = _citation(record, checker)
     return work
+
+
+def element(work: _Work) -> etree._Element:
+    """The work:work element, children in the XSD's order."""
+    root = etree.Element(_w("work"), nsmap={"work": NS["work"], "common": NS["common"]})
+    _sub(_sub(root, _w("title")), _c("title"), work.title)
+    if work.journal:
+        _sub(root, _w("journal-title"), work.journal)
+    if work.abstract:
+        _sub(root, _w("short-description"), work.abstract)
+    if work.citation:
+        citation = _sub(root, _w("citation"))
+        _sub(citation, _w("citation-type"), "bibtex")
+        _sub(citation, _w("citation-value"), work.citation)
+    _sub(root, _w("type"), work.type)
+    if work.date:
+        date = _sub(root, _c("publication-date"))
+        for tag, value in zip(("year", "month", "day"), work.date):
+            _sub(date, _c(tag), value)
+    if work.ids:
+        ids = _sub(root, _c("external-ids"))
+        for id_type, value, id_url, relationship in work.ids:
+            one = _sub(ids, _c("external-id"))
+            _sub(one, _c("external-id-type"), id_type)
+            _sub(one, _c("external-id-value"), value)
+            if id_url:
+                _sub(one, _c("external-id-url"), id_url)
+            _sub(one, _c("external-id-relationship"), relationship)
+    if work.url:
+        _sub(root, _c("url"), work.url)
+    if work.people:
+        people = _sub(root, _w("contributors"))
+        seen_roles: set[str] = set()
+        for name, role, orcid in work.people:
+            person = _sub(people, _w("contributor"))
+            if orcid:
+                orcid_element = _sub(person, _c("contributor-orcid"))
+                _sub(orcid_element, _c("uri"), f"https://orcid.org/{orcid}")
+                _sub(orcid_element, _c("path"), orcid)
+                _sub(orcid_element, _c("host"), "orcid.org")
+            _sub(person, _w("credit-name"), name)
+            attributes = _sub(person, _w("contributor-attributes"))
+            _sub(attributes, _w("contributor-sequence"), "additional" if role in seen_roles else "first")
+            _sub(attributes, _w("contributor-role"), role)
+            seen_roles.add(role)
+    if work.language:
+        _sub(root, _c("language-code"), work.language)
+    return root
 
 
 # Hub fields no ORCID work element holds (the BibTeX citation may still carry them).
 _UNHELD = ("keyword", "volume", "issue", "page", "publisher-place", "note")
 _HELD_CUSTOM = ("extra", "authors_truncated", "contributor_orcids")
+
+
+def _take_stock(record: dict[str, Any], work: _Work | None, key: str, position: Position | None, feed: _Feed) -> None:
+    """Note what this record lacks or cannot put in a work, for the summary warnings."""
+    if work is not None and not any(rel == "self" for *_, rel in work.ids):
+        feed.no_self.append((key, position))
+    if record.get("custom", {}).get("authors_truncated"):
+        feed.truncated.append(key)
+    unheld = [v for v in _UNHELD if record.get(v)]
+    unheld += ["publisher"] if record.get("publisher") and not is_preprint(record) else []
+    unheld += [f"custom.{name}" for name in record.get("custom", {}) if name not in _HELD_CUSTOM]
+    unheld += [f"custom.extra.{name}" for name in record.get("custom", {}).get("extra", {})
+               if not name.startswith("external-id:")]
+    feed.unheld.update(unheld)
 
 
 def _works(count: int) -> str:
@@ -407,15 +422,12 @@ def works(library: Library, report: Report) -> list[etree._Element]:
     """Check every record and build its work element; errors leave the record out (and are reported)."""
     feed = _Feed()
     built = []
-    entry_text = _bibtex_entry()
-    if entry_text is None:
-        report.warning("orcid-citation", "the BibTeX writer is not part of this build; works have no citation")
     for index, record in enumerate(library.records):
-        key = str(record.get("id") or f"record {index + 1}")
-        checker = _Checker(record, key, library.position_of(index), report)
-        element = work_element(record, checker, feed, entry_text)
-        if element is not None:
-            built.append(element)
+        key, position = str(record.get("id") or f"record {index + 1}"), library.position_of(index)
+        work = check(record, _Checker(record, key, position, report))
+        _take_stock(record, work, key, position, feed)
+        if work is not None:
+            built.append(element(work))
     _summaries(feed, len(library.records), report)
     return built
 
@@ -444,7 +456,7 @@ def write(library: Library, options: Options, report: Report) -> str:
     _check_batch_size(options, len(built), report)
     if options.batch_size is not None and len(built) > options.batch_size:
         report.error("orcid-batch-size", f"--batch-size {options.batch_size} splits {len(built)} works into "
-                     "several files; name the first with -o FILE")
+                     "several files; give an output path (-o works.xml writes works-001.xml, works-002.xml, ...)")
     return document(built)
 
 
