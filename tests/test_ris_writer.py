@@ -83,6 +83,20 @@ def test_dates() -> None:
     assert writer.date_texts({"literal": "forthcoming"}) == ("", "")
 
 
+def test_season_range_and_comma_names() -> None:
+    record = {"id": "k", "type": "book", "title": "B", "author": [{"literal": "Acme, Inc."}],
+              "issued": {"date-parts": [[2020], [2021]], "season": "Spring"}}
+    report = Report()
+    lines = writer.entry_lines(record, "UNPB", report, Position("in.json", 3))
+    assert lines == [("TY", "BOOK"), ("ID", "k"), ("AU", "Acme, Inc."), ("TI", "B"), ("PY", "2020"),
+                     ("DA", "2020///Spring"), ("ER", "")]
+    assert [str(d) for d in report] == [
+        "in.json:3: warning: record k: author 'Acme, Inc.' has a comma; RIS readers will split it as 'Family, Given'",
+        "in.json:3: warning: record k: issued is a date range; RIS holds only its start",
+    ]
+    assert reader.date("2020///Spring") == ({"date-parts": [[2020]], "season": "Spring"}, None)
+
+
 PREPRINT = {"id": "a2020b", "type": "article", "title": "T", "publisher": "arXiv", "genre": "Preprint"}
 
 
@@ -223,5 +237,39 @@ def test_round_trip_keeps_title_authors_date_type_abstract_keywords_ids(generate
     text = writer.write(library_of(generated), writer.Options(), report)
     assert [str(d) for d in report] == []
     back = reader.read(text, "rt.ris")
+    assert [str(d) for d in back.report] == []
+    assert back.records == generated
+
+
+@st.composite
+def messy(draw, text: str) -> str:
+    """Our own output re-laid as other tools and hands write RIS: LF or CRLF, BOM, blank lines,
+    one or three spaces around '-', long values wrapped onto continuation lines."""
+    out: list[str] = []
+    for line in text.split("\r\n"):
+        tag, value = line[:2], line[6:]
+        if line and draw(st.booleans()):
+            line = tag + draw(st.sampled_from([" - ", "   -  ", "  -   "])) + value
+        words = value.split(" ")
+        if tag not in ("KW", "UR", "TY", "ER", "") and len(words) > 2 and draw(st.booleans()):
+            cut = draw(st.integers(1, len(words) - 1))
+            rest = " ".join(words[cut:])
+            if not reader.TAG_LINE.match(rest) and rest.strip():
+                line = tag + "  - " + " ".join(words[:cut])
+                out.append(line)
+                line = rest
+        out.append(line)
+        if draw(st.integers(0, 5)) == 0:
+            out.append("")
+    eol = draw(st.sampled_from(["\n", "\r\n"]))
+    return draw(st.sampled_from(["", "\ufeff"])) + eol.join(out)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_messy_layouts_read_the_same(data: st.DataObject) -> None:
+    generated = data.draw(st.lists(records(), min_size=1, max_size=3))
+    text = writer.write(library_of(generated), writer.Options(), Report())
+    back = reader.read(data.draw(messy(text)), "messy.ris")
     assert [str(d) for d in back.report] == []
     assert back.records == generated

@@ -87,6 +87,9 @@ def entry_lines(record: dict[str, Any], preprint: str, report: Report,
     for variable in NAME_VARIABLES:
         tag = write_tables["names"].get(variable)
         for person in record.get(variable, []):
+            if "," in person.get("literal", ""):
+                report.warning("ris-name", f"record {record.get('id', '?')}: {variable} {person['literal']!r} has a comma; "
+                               "RIS readers will split it as 'Family, Given'", position)
             if tag is None:
                 notes.append(f"{variable}: {person_text(person)}")
             else:
@@ -103,7 +106,12 @@ def entry_lines(record: dict[str, Any], preprint: str, report: Report,
         year, full = date_texts(issued)
         if year:
             put("PY", year)
+            if issued.get("season"):  # DA is YYYY/MM/DD/other, empty parts kept
+                full = "/".join((full.split("/") + ["", ""])[:3] + [str(issued["season"])])
             put("DA", full)
+            if len(issued.get("date-parts", [])) > 1:
+                report.warning("ris-date", f"record {record.get('id', '?')}: issued is a date range; "
+                               "RIS holds only its start", position)
         else:
             notes.append(f"issued: {clean(issued.get('literal') or issued.get('raw') or '')}")
     if record.get("accessed"):
