@@ -24,6 +24,7 @@ logging.getLogger("bibtexparser.splitter").propagate = False
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 ARXIV_ID = re.compile(r"(?:arXiv:)?\s*((?:\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?)", re.I)
+ARXIV_VENUES = {"CoRR", "arXiv", "ArXiv", "arXiv e-prints"}
 ARXIV_DOI = re.compile(r"^10\.48550/arXiv\.(.+)$", re.I)
 ARXIV_JOURNAL = re.compile(r"^\s*(?:arXiv\s+preprint|preprint|e-?print)?\s*arXiv\s*:?\s*(\S+)", re.I)
 # A month value as people write it: "mar", "March", "July 30th", "2 sep".
@@ -308,14 +309,19 @@ def to_record(entry_type: str, key: str, fields: dict[str, str], report: Report,
         keywords = [k.strip() for k in record.get("keyword", "").split(",") if k.strip()]
         if category not in keywords:
             record["keyword"] = ", ".join(keywords + [category])
+    arxiv_journal = bool(ARXIV_JOURNAL.match(record.get("container-title", ""))) or (
+        record.get("container-title") in ARXIV_VENUES)
     if is_arxiv and csl_type in ("document", "article-journal", "manuscript", "webpage", "report") and (
-        csl_type != "article-journal" or ARXIV_JOURNAL.match(record.get("container-title", ""))
+        csl_type != "article-journal" or arxiv_journal or not record.get("container-title")
     ):
         # A preprint, in the hub's arXiv convention (DESIGN.md §2).
         record["type"] = "article"
-        if ARXIV_JOURNAL.match(record.get("container-title", "")):
+        if arxiv_journal:
+            # "arXiv preprint arXiv:…" or DBLP's "CoRR" (with volume "abs/…") name no journal: kept as written.
             extra.setdefault("journal", fields.get("journal") or fields.get("journaltitle", ""))
             del record["container-title"]
+            if str(record.get("volume", "")).startswith("abs/"):
+                extra["volume"] = record.pop("volume")
         if record.get("publisher") not in (None, "arXiv"):
             extra.setdefault("howpublished", fields.get("howpublished", record["publisher"]))
         record["publisher"] = "arXiv"
@@ -367,10 +373,8 @@ def read(text: str, source: str) -> Library:
             if isinstance(duplicate, model.Entry):
                 pending.append(_entry_fields(duplicate, strings, report, source))
         elif isinstance(block, model.DuplicateFieldKeyBlock):
-            entry = block.ignore_error_block
-            for name in sorted(block.duplicate_keys):
-                report.warning("duplicate-field", f"entry {entry.key}: field {name} appears twice; the first is kept", position)
-            pending.append(_entry_fields(entry, strings, report, source))
+            # Reported by _entry_fields, at the line of the second field.
+            pending.append(_entry_fields(block.ignore_error_block, strings, report, source))
         elif isinstance(block, model.ParsingFailedBlock):
             reason = (getattr(block.error, "abort_reason", None) or str(block.error) or "syntax error").strip()
             report.error("parse-error", f"{_block_kind(block.raw)} cannot be read: {reason}", position)

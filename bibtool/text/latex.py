@@ -98,6 +98,7 @@ def split_math(text: str) -> list[tuple[bool, str]]:
     return pieces
 
 
+@lru_cache(maxsize=8192)
 def to_unicode(value: str) -> str:
     """A BibTeX field value (LaTeX) as Unicode text; math is kept verbatim, spaces collapsed."""
     out: list[str] = []

@@ -171,9 +171,11 @@ def _fields(record: dict[str, Any], options: Options, report: Report, where: str
             fields.append(("title", protect_title(title, options.protect, encode)))
         except NoLatexForm as exc:
             raise _Unwritable("title", exc.char, str(exc)) from None
-    skip = {"publisher", "genre", "number"} if preprint else set()
-    if preprint and arxiv_id(record) and ARXIV_DOI.match(str(record.get("DOI", ""))):
-        skip.add("DOI")  # eprint says it; arXiv's export has no doi for its own DOIs either
+    skip = {"genre", "number", "status"} if preprint else set()
+    if preprint and record.get("publisher") == "arXiv":
+        skip.add("publisher")  # archivePrefix/eprinttype says it
+    if record.get("genre") == mapping()["genre"]["to_csl"].get(written_type):
+        skip.add("genre")  # @phdthesis already says "PhD thesis"
     used = set()
     for rule in table["fields"]["from_csl"]:
         variable, field = rule["csl"], rule[dialect]
