@@ -146,7 +146,9 @@ BAD_INPUT = [
      ["t.ris:3: warning: PY gives a second issued; kept in custom.extra"]),
     ("second-title", "TY  - JOUR\nTI  - x\nT1  - y\nER  - \n",
      ["t.ris:3: warning: T1 gives a second title; kept in custom.extra"]),
-    ("ty-inside", "TY  - JOUR\nTI  - x\nER  - \nER  - \n",
+    ("second-page", "TY  - JOUR\nTI  - x\nSP  - 1\nSP  - 5\nER  - \n",
+     ["t.ris:4: warning: SP gives a second page; kept in custom.extra"]),
+    ("er-twice", "TY  - JOUR\nTI  - x\nER  - \nER  - \n",
      ["t.ris:4: error: ER line outside a record (no TY before it)"]),
 ]
 

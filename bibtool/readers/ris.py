@@ -181,7 +181,7 @@ def to_record(raw: RawRecord, source: str, report: Report) -> dict[str, Any]:
         record["type"] = "document"
         extra["TY"] = ty_value
     names: dict[str, list[dict[str, str]]] = {}
-    candidates: dict[str, list[tuple[str, Any, int]]] = {}
+    candidates: dict[str, list[tuple[str, Any, int, str]]] = {}
     keywords: list[str] = []
     notes: list[str] = []
     pages: dict[str, str] = {}
@@ -190,20 +190,22 @@ def to_record(raw: RawRecord, source: str, report: Report) -> dict[str, Any]:
             continue  # empty tags carry nothing (Zotero writes none and ignores them)
         kind = meaning(ty, tag)
         if kind is None:
-            extra[tag] = f"{extra[tag]}\n{value}" if tag in extra else value
+            _keep(extra, tag, value)
         elif kind.startswith("name:"):
             names.setdefault(kind[5:], []).append(name(value))
         elif kind.startswith("date:"):
             parsed, problem = date(value)
             if parsed is None:
                 report.warning("ris-date", f"{tag}: {value!r}: {problem}; kept in custom.extra", Position(source, line))
-                extra[tag] = value
+                _keep(extra, tag, value)
             else:
                 candidates.setdefault(kind[5:], []).append((tag, parsed, line, value))
         elif kind == "keyword":
             keywords.extend(k.strip() for k in value.split(";") if k.strip())
         elif kind.startswith("page:"):
-            pages.setdefault(kind[5:], value)
+            if pages.setdefault(kind[5:], value) != value:
+                report.warning("ris-repeat", f"{tag} gives a second page; kept in custom.extra", Position(source, line))
+                _keep(extra, tag, value)
         elif kind == "note":
             label, _, rest = value.partition(": ")
             labelled = tables()["read"]["note_labels"].get(label)
@@ -211,9 +213,6 @@ def to_record(raw: RawRecord, source: str, report: Report) -> dict[str, Any]:
                 candidates.setdefault(labelled, []).append((tag, rest, line, value))
             elif not _custom_note(value, custom):
                 notes.append(value)
-        elif kind in ("type", "end"):
-            report.warning("ris-tag", f"{tag} inside a record is not allowed; kept in custom.extra", Position(source, line))
-            extra[tag] = value
         else:
             candidates.setdefault(kind, []).append((tag, value, line, value))
     record.update(names)
@@ -246,9 +245,14 @@ def _choose(record: dict[str, Any], variable: str, found: list[tuple[str, Any, i
     for tag, value, line, text in found[1:]:
         if value == chosen or _agrees(value, chosen):
             continue
-        extra[tag] = f"{extra[tag]}\n{text}" if tag in extra else text
+        _keep(extra, tag, text)
         report.warning("ris-repeat", f"{tag} gives a second {variable}; kept in custom.extra",
                        Position(source, line))
+
+
+def _keep(extra: dict[str, str], tag: str, value: str) -> None:
+    """Keep a value no CSL variable took, under its tag; repeated tags keep every value, one a line."""
+    extra[tag] = f"{extra[tag]}\n{value}" if tag in extra else value
 
 
 def _agrees(date_value: Any, chosen: Any) -> bool:
