@@ -90,6 +90,25 @@ def test_sample_works_carry_each_record(sample_path: Path) -> None:
         assert work.find(f"{C}external-ids") is None  # the sample has no arXiv ids yet
 
 
+def test_sample_round_trips_through_orcid(sample_path: Path) -> None:
+    library = bibtool.read(sample_path)
+    text, _ = feed(library)
+    back = reader.read(text, "feed.xml")
+    for record in library.records:  # the one thing ORCID cannot hold (and the feed says so)
+        record.get("custom", {}).pop("organizations", None)
+    assert back.records == library.records
+    assert list(back.report) == []
+
+
+def test_arxiv_paper_gets_its_abstract_page_as_url() -> None:
+    library = one(type="article", number="arXiv:1706.03762", DOI=DROP, publisher="arXiv")
+    text, _ = feed(library)
+    root = etree.fromstring(text.encode("utf-8"))[0]
+    assert root.findtext(f"{C}url") == "https://arxiv.org/abs/1706.03762"
+    assert [e.findtext(f"{C}external-id-value") for e in root.iterfind(f"{C}external-ids/{C}external-id")] == [
+        "1706.03762"]
+
+
 def test_sample_first_work_exactly(sample_path: Path) -> None:
     library = bibtool.read(sample_path)
     library.records[:] = library.records[:1]

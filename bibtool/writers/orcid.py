@@ -231,10 +231,11 @@ class _Checker:
         return [f"{year:04d}"] + [f"{p:02d}" for p in (month, day) if p is not None]
 
     def url(self) -> str | None:
-        """The record's URL when it is an absolute http(s) URL; otherwise an error."""
+        """The record's URL (an arXiv paper's abstract page when it has none); an error unless absolute http(s)."""
         value = self.record.get("URL")
         if not value:
-            return None
+            arxiv = arxiv_id(self.record)
+            return f"https://arxiv.org/abs/{arxiv}" if arxiv else None
         text = str(value).strip()
         parts = urlsplit(text)
         if parts.scheme not in ("http", "https") or not parts.netloc or re.search(r"\s", text):
