@@ -137,6 +137,16 @@ def test_refused_works_in_a_bulk_response_are_reported() -> None:
         "resp.xml:5: warning: ORCID refused a work here: The item has an external id that is already in use."]
 
 
+def test_unreadable_citation_is_reported_and_the_work_still_read() -> None:
+    text = work("<work:title><common:title>T</common:title></work:title>\n<work:citation>"
+                "<work:citation-type>bibtex</work:citation-type><work:citation-value>not bibtex at all"
+                "</work:citation-value></work:citation><work:type>book</work:type>")
+    library = reader.read(text, "in.xml")
+    assert library.records == [{"type": "book", "title": "T"}]
+    assert [str(d) for d in library.report] == [
+        "in.xml:2: warning: BibTeX citation not read (no single entry); the work's own fields are"]
+
+
 def test_cli_reads_orcid_by_content(tmp_path: Path) -> None:
     path = tmp_path / "export.txt"  # no .xml suffix: found by content
     path.write_text((FIXTURES / "works-summary.xml").read_text(encoding="utf-8"), encoding="utf-8")

@@ -20,7 +20,6 @@ from ..writers.orcid import NS, table
 from .bibtex import read as read_bibtex
 
 _ACTIVITIES = "http://www.orcid.org/ns/activities"
-_RECORD = "http://www.orcid.org/ns/record"
 _ERROR = "http://www.orcid.org/ns/error"
 # A DOCTYPE can only stand in the prolog, after the declaration, comments and processing instructions.
 _DOCTYPE = re.compile(r"\A\s*(?:<\?.*?\?>\s*|<!--.*?-->\s*)*<!DOCTYPE", re.S | re.I)
@@ -30,10 +29,6 @@ _BIBTEX_KEY = re.compile(r"\A\s*@\s*\w+\s*[{(]\s*([^,\s{}()]+)\s*,")
 
 def _w(tag: str) -> str:
     return f"{{{NS['work']}}}{tag}"
-
-
-def _c(tag: str) -> str:
-    return f"{{{NS['common']}}}{tag}"
 
 
 def _parser() -> etree.XMLParser:
@@ -63,7 +58,7 @@ def _works(root: etree._Element) -> list[etree._Element] | None:
     works = root if root.tag == f"{{{_ACTIVITIES}}}works" else root.find(f".//{{{_ACTIVITIES}}}works")
     if works is None:
         return None
-    # A group holds the same work as told by several sources; the first is ORCID's preferred one.
+    # A group holds one work as told by several sources: one record per group, from its first summary.
     return [summary for group in works.iterfind(f"{{{_ACTIVITIES}}}group")
             if (summary := group.find(_w("work-summary"))) is not None]
 
@@ -168,7 +163,7 @@ def _fill_from_bibtex(record: dict[str, Any], citation: str, library: Library, p
     parsed = read_bibtex(citation, position.source)
     if parsed.report.has_errors or len(parsed.records) != 1:
         reasons = "; ".join(d.message for d in parsed.report.errors) or "no single entry"
-        library.report.warning("orcid-citation", f"BibTeX citation not read ({reasons}); the work's fields are", position)
+        library.report.warning("orcid-citation", f"BibTeX citation not read ({reasons}); the work's own fields are", position)
         return
     cited = parsed.records[0]
     for variable, value in cited.items():
@@ -225,7 +220,8 @@ def read(text: str, source: str) -> Library:
     for work in works:
         position = Position(source, work.sourceline)
         if work.tag == f"{{{_ERROR}}}error":
-            message = _text(work, f"{{{_ERROR}}}user-message") or _text(work, f"{{{_ERROR}}}developer-message")
+            message = (_text(work, f"{{{_ERROR}}}user-message") or _text(work, f"{{{_ERROR}}}developer-message")
+                       or "no message")
             library.report.warning("orcid-error", f"ORCID refused a work here: {message}", position)
             continue
         record = to_record(work, library, position)
