@@ -15,7 +15,7 @@ from lxml import etree
 
 import bibtool
 from bibtool import api
-from bibtool.diagnostics import BibtoolError, Position, Report
+from bibtool.diagnostics import BibtoolError, Position, Report, UsageError
 from bibtool.library import Library
 from bibtool.readers import orcid as reader
 from bibtool.text.names import display_name
@@ -326,19 +326,24 @@ def test_batches_are_files_of_at_most_n_works(sample_path: Path, tmp_path: Path,
     assert titles == [r["title"] for r in library.records]
 
 
-def test_batch_size_over_100_is_refused(sample_path: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("size", [101, 0])
+def test_batch_size_outside_1_to_100_is_a_usage_error(sample_path: Path, tmp_path: Path, size: int) -> None:
     library = bibtool.read(sample_path)
-    with pytest.raises(BibtoolError) as failure:
-        api.outputs(library, "orcid", str(tmp_path / "works.xml"), batch_size=101)
-    assert [str(d) for d in failure.value.report.errors] == [
-        "bibtool: error: --batch-size 101: ORCID takes at most 100 works per request"]
+    with pytest.raises(UsageError) as failure:
+        api.outputs(library, "orcid", str(tmp_path / "works.xml"), batch_size=size)
+    assert str(failure.value) == f"--batch-size {size}: ORCID takes 1 to 100 works per request"
 
 
 def test_batches_need_an_output_file(sample_path: Path) -> None:
-    _, diagnostics = feed(bibtool.read(sample_path), batch_size=10)
-    assert [d for d in diagnostics if "error" in d] == [
-        "bibtool: error: --batch-size 10 splits 48 works into several files; give an output path "
-        "(-o works.xml writes works-001.xml, works-002.xml, ...)"]
+    with pytest.raises(UsageError) as failure:
+        feed(bibtool.read(sample_path), batch_size=10)
+    assert str(failure.value) == ("--batch-size 10 splits 48 works into several files; give an output path "
+                                  "(-o works.xml writes works-001.xml, works-002.xml, ...)")
+
+
+def test_one_batch_needs_no_output_file(sample_path: Path, bulk_xsd) -> None:
+    text, _ = feed(bibtool.read(sample_path), batch_size=48)
+    assert len(assert_valid(bulk_xsd, text)) == 48
 
 
 def test_more_than_100_works_in_one_feed_is_a_warning() -> None:
@@ -359,6 +364,15 @@ def test_cli_writes_batches(sample_path: Path, tmp_path: Path, bulk_xsd) -> None
     assert sorted(p.name for p in out.parent.iterdir()) == ["orcid-001.xml", "orcid-002.xml"]
     assert [len(assert_valid(bulk_xsd, p.read_text(encoding="utf-8"))) for p in sorted(out.parent.iterdir())] == [25, 23]
     assert "none of the 48 works has an arXiv id or DOI" in result.stderr
+
+
+def test_cli_refuses_a_batch_size_over_100(sample_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "works.xml"
+    result = subprocess.run([sys.executable, "-m", "bibtool", "convert", str(sample_path), "--to", "orcid",
+                             "--batch-size", "101", "-o", str(out)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == "bibtool: error: --batch-size 101: ORCID takes 1 to 100 works per request"
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_cli_writes_nothing_when_a_record_breaks_a_rule(tmp_path: Path) -> None:

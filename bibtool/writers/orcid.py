@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from .. import registry
-from ..diagnostics import Position, Report
+from ..diagnostics import Position, Report, UsageError
 from ..library import Library
 from ..text.names import display_name
 from .bibtex import entry_text
@@ -442,33 +442,36 @@ def document(elements: list[etree._Element]) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + etree.tostring(root, pretty_print=True, encoding="unicode")
 
 
-def _check_batch_size(options: Options, count: int, report: Report) -> None:
-    if options.batch_size is not None and options.batch_size > MAX_WORKS_PER_REQUEST:
-        report.error("orcid-batch-size", f"--batch-size {options.batch_size}: ORCID takes at most "
-                     f"{MAX_WORKS_PER_REQUEST} works per request")
-    elif options.batch_size is None and count > MAX_WORKS_PER_REQUEST:
+def _check_batch_size(options: Options) -> None:
+    if options.batch_size is not None and not 1 <= options.batch_size <= MAX_WORKS_PER_REQUEST:
+        raise UsageError(f"--batch-size {options.batch_size}: ORCID takes 1 to {MAX_WORKS_PER_REQUEST} works per request")
+
+
+def _warn_if_too_many(count: int, report: Report) -> None:
+    if count > MAX_WORKS_PER_REQUEST:
         report.warning("orcid-batch-size", f"{count} works in one feed; ORCID takes at most {MAX_WORKS_PER_REQUEST} "
                        f"per request: split it with --batch-size {MAX_WORKS_PER_REQUEST} -o FILE")
 
 
 def write(library: Library, options: Options, report: Report) -> str:
-    """The whole feed as one bulk document."""
+    """The whole feed as one bulk document (with --batch-size, only when it fits in one batch)."""
+    _check_batch_size(options)
+    if options.batch_size is not None and len(library.records) > options.batch_size:
+        raise UsageError(f"--batch-size {options.batch_size} splits {len(library.records)} works into several files; "
+                         "give an output path (-o works.xml writes works-001.xml, works-002.xml, ...)")
     built = works(library, report)
-    _check_batch_size(options, len(built), report)
-    if options.batch_size is not None and len(built) > options.batch_size:
-        report.error("orcid-batch-size", f"--batch-size {options.batch_size} splits {len(built)} works into "
-                     "several files; give an output path (-o works.xml writes works-001.xml, works-002.xml, ...)")
+    _warn_if_too_many(len(built), report)
     return document(built)
 
 
 def write_files(library: Library, options: Options, report: Report, path: str) -> list[tuple[str, str]]:
     """The feed as files: PATH itself, or with --batch-size N, STEM-001.xml, STEM-002.xml, ... of N works each."""
+    _check_batch_size(options)
     if options.batch_size is None:
         return [(path, write(library, options, report))]
     built = works(library, report)
-    _check_batch_size(options, len(built), report)
-    size = max(1, min(options.batch_size, MAX_WORKS_PER_REQUEST))
     target = Path(path)
+    size = options.batch_size
     batches = [built[start:start + size] for start in range(0, len(built), size)] or [[]]
     return [
         (str(target.with_name(f"{target.stem}-{number:03d}{target.suffix or '.xml'}")), document(batch))
