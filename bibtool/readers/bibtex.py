@@ -324,6 +324,8 @@ def to_record(entry_type: str, key: str, fields: dict[str, str], report: Report,
                 extra["volume"] = record.pop("volume")
         if record.get("publisher") not in (None, "arXiv"):
             extra.setdefault("howpublished", fields.get("howpublished", record["publisher"]))
+        elif "publisher" in fields:
+            extra["publisher"] = fields["publisher"]  # DataCite's export says it; written back as it was
         record["publisher"] = "arXiv"
         record["genre"] = "Preprint"
         if arxiv_id:

@@ -24,8 +24,8 @@ MATH = re.compile(r"\$(?=[^\s$])(?:[^$\\]|\\.)*?(?<=[^\s\\])\$(?!\d)|\\\((?:.|\n
 # so the ASCII specials are this small table and pylatexenc handles every non-ASCII character.
 SPECIALS = {
     "\\": r"\textbackslash{}",
-    "{": r"\{",
-    "}": r"\}",
+    "{": r"\textbraceleft{}",  # not \{ : BibTeX counts every brace, escaped or not
+    "}": r"\textbraceright{}",
     "&": r"\&",
     "%": r"\%",
     "$": r"\$",
@@ -68,6 +68,7 @@ def _decoder() -> LatexNodes2Text:
             MacroTextSpec("textless", "<"), MacroTextSpec("textgreater", ">"),
             MacroTextSpec("textbar", "|"), MacroTextSpec("textasciicircum", "^"),
             MacroTextSpec("textasciitilde", "~"), MacroTextSpec("textbackslash", "\\"),
+            MacroTextSpec("textbraceleft", "{"), MacroTextSpec("textbraceright", "}"),
             MacroTextSpec("url", "%(1)s"),
         ],
     )

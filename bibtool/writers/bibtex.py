@@ -242,10 +242,10 @@ def _strings(record: dict[str, Any], path: str = "") -> Iterator[tuple[str, str]
 
 
 def _balanced(value: str) -> bool:
+    # BibTeX counts every brace, even after a backslash.
     depth = 0
-    for match in re.finditer(r"\\.|[{}]", value):
-        token = match.group(0)
-        depth += 1 if token == "{" else -1 if token == "}" else 0
+    for token in re.findall(r"[{}]", value):
+        depth += 1 if token == "{" else -1
         if depth < 0:
             return False
     return depth == 0

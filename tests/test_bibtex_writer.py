@@ -1,0 +1,339 @@
+"""The BibTeX/BibLaTeX writer: exact entries, protection, escaping, safety, golden files and round trips.
+
+Golden files: run with BIBTOOL_UPDATE_GOLDEN=1 to rewrite tests/golden/bibtex/, then read the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import string
+from pathlib import Path
+
+import bibtexparser
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import bibtool
+from bibtool.diagnostics import BibtoolError, Report
+from bibtool.library import Library
+from bibtool.readers.bibtex import _month, _names, evaluate, read
+from bibtool.text.latex import to_latex, to_unicode
+from bibtool.text.titlecase import protect
+from bibtool.writers.bibtex import Options, entry_text
+from conftest import REPO
+
+FIXTURES = REPO / "tests" / "fixtures" / "bibtex"
+GOLDEN = REPO / "tests" / "golden" / "bibtex"
+UPDATE = os.environ.get("BIBTOOL_UPDATE_GOLDEN") == "1"
+
+
+def library_of(*records: dict) -> Library:
+    library = Library()
+    for record in records:
+        library.add(record)
+    return library
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if UPDATE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------- exact entries
+PREPRINT = {
+    "id": "li2022lazy", "type": "article", "title": "The Lazy Neuron Phenomenon: On Emergence of Activation Sparsity in Transformers",
+    "author": [{"given": "Zonglin", "family": "Li"}, {"given": "Chong", "family": "You"}],
+    "issued": {"date-parts": [[2022, 10, 12]]}, "publisher": "arXiv", "genre": "Preprint", "number": "arXiv:2210.06313",
+    "DOI": "10.48550/arXiv.2210.06313", "abstract": "Sparse 3.0% maps & more.", "keyword": "cs.LG",
+    "custom": {"arxiv_category": "cs.LG", "authors_truncated": True},
+}
+
+
+def test_preprint_in_arxiv_convention() -> None:
+    report = Report()
+    assert entry_text(PREPRINT, Options(), report) == """@misc{li2022lazy,
+  author        = {Li, Zonglin and You, Chong and others},
+  title         = {The Lazy Neuron Phenomenon: On Emergence of Activation Sparsity in {Transformers}},
+  year          = {2022},
+  month         = oct,
+  day           = {12},
+  eprint        = {2210.06313},
+  archiveprefix = {arXiv},
+  primaryclass  = {cs.LG},
+  doi           = {10.48550/arXiv.2210.06313},
+  url           = {https://arxiv.org/abs/2210.06313},
+  keywords      = {cs.LG},
+  abstract      = {Sparse 3.0\\% maps \\& more.},
+}
+"""
+    assert report.items == []
+
+
+def test_preprint_in_biblatex() -> None:
+    assert entry_text(PREPRINT, Options(dialect="biblatex"), Report()) == """@online{li2022lazy,
+  author      = {Li, Zonglin and You, Chong and others},
+  title       = {The Lazy Neuron Phenomenon: On Emergence of Activation Sparsity in {Transformers}},
+  date        = {2022-10-12},
+  eprint      = {2210.06313},
+  eprinttype  = {arxiv},
+  eprintclass = {cs.LG},
+  pubstate    = {prepublished},
+  doi         = {10.48550/arXiv.2210.06313},
+  url         = {https://arxiv.org/abs/2210.06313},
+  keywords    = {cs.LG},
+  abstract    = {Sparse 3.0\\% maps \\& more.},
+}
+"""
+
+
+def test_preprint_without_id_keeps_its_category() -> None:
+    record = {k: v for k, v in PREPRINT.items() if k not in ("number", "DOI")}
+    text = entry_text(record, Options(), Report())
+    assert "  archiveprefix = {arXiv},\n  primaryclass  = {cs.LG},\n" in text
+    assert "eprint " not in text
+
+
+# ---------------------------------------------------------------- title protection
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("BERT and LLMs for ReLU networks", "{BERT} and {LLM}s for {ReLU} networks"),
+        ("DistillSpec: Improving Speculative Decoding via Knowledge Distillation",
+         "{DistillSpec}: Improving Speculative Decoding via Knowledge Distillation"),
+        ("Gemini 2.5: Pushing the Frontier", "{Gemini} 2.5: Pushing the Frontier"),
+        ("Modifying Memories in Transformer Models", "Modifying Memories in {Transformer} Models"),
+        ("Why distillation helps: a statistical perspective from Paris", "Why distillation helps: a statistical perspective from {Paris}"),
+        ("Fine-grained Analysis of In-context Linear Estimation", "Fine-grained Analysis of In-context Linear Estimation"),
+        ("$O(n)$ Connections are Expressive Enough", "{$O(n)$} Connections are Expressive Enough"),
+        ("A Little Help Goes a Long Way: Small LMs", "A Little Help Goes a Long Way: Small {LM}s"),
+    ],
+    ids=["acronyms", "inner-capital", "proper-noun", "transformer", "sentence-case-name", "title-case", "math", "plural"],
+)
+def test_smart_protection(title: str, expected: str) -> None:
+    assert protect(title, "smart", to_latex) == expected
+
+
+def test_protection_modes_all_and_none() -> None:
+    title = "BERT on Schrödinger $x_1$"
+    assert protect(title, "all", to_latex) == '{BERT on Schr{\\"o}dinger $x_1$}'
+    assert protect(title, "none", to_latex) == 'BERT on Schr{\\"o}dinger $x_1$'
+
+
+# ---------------------------------------------------------------- escaping and names
+def test_specials_are_escaped_outside_math_only() -> None:
+    assert to_latex("50% of R&D: #1 a_b {c} ~ ^ \\ $x_1^{2}$ costs $5") == (
+        "50\\% of R\\&D: \\#1 a\\_b \\textbraceleft{}c\\textbraceright{} \\textasciitilde{} \\textasciicircum{} \\textbackslash{} $x_1^{2}$ costs \\$5")
+
+
+@pytest.mark.parametrize(
+    ("text", "latex"),
+    [("Müller", 'M{\\"u}ller'), ("Čapek", "{\\v{C}}apek"), ("Søren", "S{\\o}ren"), ("Straße", "Stra{\\ss}e"),
+     ("Nguyễn", "Nguy{\\~{\\^{e}}}n"), ("Đặng", "{\\DJ}{\\u{\\d{a}}}ng"), ("Łódź", "{\\L}{\\'o}d{\\'z}")],
+    ids=["umlaut", "caron", "slashed-o", "eszett", "stacked", "stacked-dot-below", "polish"],
+)
+def test_non_ascii_letters_become_latex_and_come_back(text: str, latex: str) -> None:
+    assert to_latex(text) == latex
+    assert to_unicode(latex) == text
+
+
+def test_names_von_last_jr_first_corporate_and_others() -> None:
+    record = {"id": "k", "type": "book", "title": "T", "custom": {"authors_truncated": True}, "author": [
+        {"family": "Humboldt", "given": "Alexander", "non-dropping-particle": "von", "suffix": "Jr."},
+        {"family": "la Fontaine", "given": "Jean", "non-dropping-particle": "de"},
+        {"literal": "Google Research & Friends"},
+    ]}
+    text = entry_text(record, Options(), Report())
+    assert "  author = {von Humboldt, Jr., Alexander and de {la Fontaine}, Jean and {Google Research \\& Friends} and others},\n" in text
+
+
+def test_character_without_latex_form_is_an_error_naming_record_and_character() -> None:
+    library = library_of({"id": "zh2020", "type": "book", "title": "中文 title"})
+    with pytest.raises(BibtoolError):
+        bibtool.write(library, "bibtex")
+    assert [str(d) for d in library.report] == [
+        "bibtool: error: record zh2020: field title: '中' (U+4E2D CJK UNIFIED IDEOGRAPH-4E2D) has no LaTeX form "
+        "(use --unicode for raw UTF-8)",
+    ]
+    assert "title = {中文 title}" in bibtool.write(library_of({"id": "zh2020", "type": "book", "title": "中文 title"}),
+                                                   "bibtex", unicode=True)
+    assert "title = {中文 title}" in bibtool.write(library_of({"id": "zh2020", "type": "book", "title": "中文 title"}), "biblatex")
+
+
+def test_key_is_kept_and_invalid_keys_are_made_valid() -> None:
+    library = library_of({"id": "Smith2020", "type": "book", "title": "T"}, {"id": "a b,c", "type": "book", "title": "U"})
+    text = bibtool.write(library, "bibtex")
+    assert text.startswith("@book{Smith2020,\n")
+    assert "@book{a-b-c,\n" in text
+    assert [str(d) for d in library.report] == [
+        "bibtool: warning: record a b,c: key is not a valid BibTeX key; written as 'a-b-c'"]
+
+
+def test_unwritable_variables_are_reported_not_dropped_silently() -> None:
+    library = library_of({"id": "k", "type": "book", "title": "T", "original-date": {"date-parts": [[1900]]},
+                          "custom": {"organizations": ["deepmind"]}})
+    bibtool.write(library, "bibtex")
+    assert [str(d) for d in library.report] == [
+        "bibtool: warning: bibtex has no field for original-date (1 records, first k); not written",
+        "bibtool: warning: bibtex has no field for custom.organizations (1 records, first k); not written",
+    ]
+
+
+# ---------------------------------------------------------------- safety
+UNSAFE = ["\\write18{rm -rf ~}", "\\input{/etc/passwd}", "\\include{x}", "\\openout5=x", "\\read16 to\\x", "\\catcode`\\@=11"]
+
+
+@pytest.mark.parametrize("payload", UNSAFE, ids=["write18", "input", "include", "openout", "read", "catcode"])
+@pytest.mark.parametrize("where", ["title", "abstract", "author"])
+@pytest.mark.parametrize("dialect", ["bibtex", "biblatex"])
+def test_unsafe_tex_is_reported_and_not_written(payload: str, where: str, dialect: str) -> None:
+    record = {"id": "evil", "type": "article-journal", "title": "Fine", "author": [{"family": "Doe", "given": "J"}]}
+    if where == "author":
+        record["author"] = [{"family": f"Doe {payload}", "given": "J"}]
+        field = "author.family"
+    else:
+        record[where] = f"Math ${payload}$ and text {payload}"
+        field = where
+    library = library_of({"id": "ok", "type": "book", "title": "Safe"}, record)
+    with pytest.raises(BibtoolError):
+        bibtool.write(library, dialect)
+    command = payload.split("{")[0].split("5")[0].split("1")[0].split("`")[0]
+    (error,) = library.report.errors
+    assert str(error).startswith(f"bibtool: error: record evil: field {field} holds {command}")
+    assert str(error).endswith("which can reach files or the shell when compiled; not written")
+
+
+# ---------------------------------------------------------------- golden files
+def _sample() -> Library:
+    (path,) = sorted((REPO / "data").glob("*.txt"))
+    return bibtool.read(path)
+
+
+def _hard_cases() -> Library:
+    return library_of(*json.loads((FIXTURES / "hard-cases.json").read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize("dialect", ["bibtex", "biblatex"])
+@pytest.mark.parametrize(("name", "load"), [("sample", _sample), ("hard-cases", _hard_cases)], ids=["sample", "hard-cases"])
+def test_golden_output(name: str, load, dialect: str) -> None:
+    text = bibtool.write(load(), dialect)
+    check_golden(f"{name}.{dialect}.bib", text)
+    assert bibtool.write(load(), dialect) == text  # same input, same output
+
+
+REAL_WORLD = sorted(FIXTURES.glob("*.bib"))
+
+
+def _raw_entries(text: str) -> list[tuple[str, dict[str, str]]]:
+    """(key, {field: evaluated value}) as written in a .bib, @string and # resolved."""
+    parsed = bibtexparser.parse_string(text, parse_stack=[])
+    strings: dict[str, str] = {}
+    for block in parsed.strings:
+        strings[block.key.lower()] = evaluate(block.value, strings)[0]
+    return [(e.key, {f.key.lower(): evaluate(str(f.value), strings)[0] for f in e.fields}) for e in parsed.entries]
+
+
+# The same fact under each dialect's own name (README: BibTeX conventions); the value must survive.
+SYNONYMS = {"numpages": "pagetotal", "langid": "language"}
+DIALECT_NAMES = {
+    "bibtex": {"eprinttype": "archiveprefix", "eprintclass": "primaryclass", "journaltitle": "journal", **SYNONYMS},
+    "biblatex": {"archiveprefix": "eprinttype", "primaryclass": "eprintclass", "journal": "journaltitle", **SYNONYMS},
+}
+
+
+@pytest.mark.parametrize("path", REAL_WORLD, ids=[p.stem for p in REAL_WORLD])
+def test_real_world_bib_round_trip_keeps_every_field(path: Path) -> None:
+    dialect = "biblatex" if path.stem.startswith("biblatex") else "bibtex"
+    source = path.read_text(encoding="utf-8")
+    library = read(source, path.name)
+    assert library.report.errors == []
+    text = bibtool.write(library, dialect)
+    check_golden(f"{path.stem}.roundtrip.bib", text)
+    written = dict(_raw_entries(text))
+    for key, fields in _raw_entries(source):
+        mine = written[key]
+        for name, value in fields.items():
+            if name not in mine and name in DIALECT_NAMES[dialect]:
+                renamed = DIALECT_NAMES[dialect][name]
+                assert mine[renamed].lower() == value.lower(), (key, name)  # "arXiv" and "arxiv" alike
+                continue
+            assert name in mine, (key, name)
+            if name in ("author", "editor"):
+                assert _names(mine[name]) == _names(value), (key, name)
+            elif name == "pages":
+                assert to_unicode(mine[name]).replace("\u2013", "-") == to_unicode(value).replace("\u2013", "-")
+            elif name == "month":
+                assert _month(mine[name]) == _month(value), key
+            else:
+                assert to_unicode(mine[name]) == to_unicode(value), (key, name)
+
+
+# ---------------------------------------------------------------- hypothesis round trip
+WORDS = st.text(alphabet=string.ascii_letters + "äöüéèçñøłßčšžđ", min_size=1, max_size=10)
+TITLE_CHARS = string.ascii_letters + string.digits + " &%#_{}~^-:,.?!'()" + "äöüéñøßčĐễệ"
+TITLES = st.text(alphabet=TITLE_CHARS, min_size=1, max_size=60).map(lambda t: " ".join(t.split())).filter(bool)
+MATH = st.sampled_from(["$x_1$", "$O(n^2)$", "$\\alpha + \\beta$", "$\\mathcal{L}$"])
+FAMILIES = st.builds(lambda a, b: (a[:1].upper() + a[1:]) + ("-" + b.capitalize() if b else ""), WORDS, st.one_of(st.just(""), WORDS))
+NAMES = st.one_of(
+    st.builds(lambda f, g: {"family": f, "given": g.capitalize()}, FAMILIES, WORDS),
+    st.builds(lambda f, g, p: {"family": f, "given": g.capitalize(), "non-dropping-particle": p}, FAMILIES, WORDS,
+              st.sampled_from(["von", "van der", "de", "de la", "di"])),
+    st.builds(lambda f, g, s: {"family": f, "given": g.capitalize(), "suffix": s}, FAMILIES, WORDS, st.sampled_from(["Jr.", "III"])),
+    st.builds(lambda w: {"literal": f"{w.capitalize()} Research Lab"}, WORDS),
+)
+DATES = st.one_of(
+    st.tuples(st.integers(1900, 2030)),
+    st.tuples(st.integers(1900, 2030), st.integers(1, 12)),
+    st.tuples(st.integers(1900, 2030), st.integers(1, 12), st.integers(1, 28)),
+)
+TYPES = st.sampled_from(["article-journal", "book", "chapter", "paper-conference", "report", "thesis", "manuscript", "document", "preprint"])
+IDS = st.fixed_dictionaries({}, optional={
+    "DOI": st.from_regex(r"10\.[0-9]{4,5}/[a-z0-9.\-]{3,12}", fullmatch=True),
+    "URL": st.from_regex(r"https://example\.org/[a-z0-9\-]{1,12}", fullmatch=True),
+    "ISBN": st.from_regex(r"978-[0-9]{10}", fullmatch=True),
+    "PMID": st.from_regex(r"[1-9][0-9]{5,7}", fullmatch=True),
+})
+
+
+@st.composite
+def records(draw) -> dict:
+    kind = draw(TYPES)
+    title = draw(TITLES)
+    if draw(st.booleans()):
+        title = f"{title} {draw(MATH)}"
+    record = {"id": "k" + draw(st.from_regex(r"[a-z0-9]{1,8}", fullmatch=True)), "title": title,
+              "author": draw(st.lists(NAMES, min_size=1, max_size=4)),
+              "issued": {"date-parts": [list(draw(DATES))]}, **draw(IDS)}
+    if kind == "preprint":
+        arxiv = draw(st.from_regex(r"2[0-9]{3}\.[0-9]{5}", fullmatch=True))
+        record.update(type="article", publisher="arXiv", genre="Preprint", number=f"arXiv:{arxiv}")
+    else:
+        record["type"] = kind
+        if kind in ("article-journal", "chapter", "paper-conference"):
+            record["container-title"] = draw(TITLES)
+    return record
+
+
+def _kept(record: dict) -> dict:
+    keys = ("id", "type", "title", "author", "issued", "DOI", "URL", "ISBN", "PMID", "number")
+    return {k: record[k] for k in keys if k in record}
+
+
+@pytest.mark.parametrize("dialect", ["bibtex", "biblatex"])
+@settings(max_examples=60, deadline=None)
+@given(record=records())
+def test_csl_to_bib_to_csl_keeps_title_authors_date_type_and_ids(dialect: str, record: dict) -> None:
+    report = Report()
+    text = entry_text(record, Options(dialect=dialect), report)
+    assert report.errors == []
+    library = read(text, "roundtrip.bib")
+    assert [str(d) for d in library.report] == []
+    (back,) = library.records
+    expected = _kept(record)
+    if expected["type"] == "article" and "URL" not in record:
+        expected["URL"] = "https://arxiv.org/abs/" + record["number"].removeprefix("arXiv:")
+    assert _kept(back) == expected
