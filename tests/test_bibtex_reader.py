@@ -47,10 +47,15 @@ def test_strings_concatenation_comments_preamble_and_delimiters() -> None:
 def test_latex_becomes_unicode_and_math_is_kept() -> None:
     record = one(r"""@article{a, title = {Schr{\"o}dinger's {\L}{\'o}d{\'z} \& {Nguy{\~{\^e}}n} on $\mathcal{O}(n^2)$ \textit{fast}},
   author = {M{\"u}ller, J{\"o}rg and {\v{C}}apek, Karel and Stra{\ss}e, Hans}}""")
-    assert record["title"] == "Schrödinger's Łódź & Nguyễn on $\\mathcal{O}(n^2)$ fast"
+    assert record["title"] == "Schrödinger's Łódź & Nguyễn on $\\mathcal{O}(n^2)$ <i>fast</i>"
     assert record["author"] == [
         {"family": "Müller", "given": "Jörg"}, {"family": "Čapek", "given": "Karel"}, {"family": "Straße", "given": "Hans"},
     ]
+
+
+def test_text_commands_become_csl_rich_text() -> None:
+    record = one(r"@article{a, title = {\emph{Xenopus} CO\textsubscript{2} x\textsuperscript{3} \textbf{b} \textsc{sc}}}")
+    assert record["title"] == '<i>Xenopus</i> CO<sub>2</sub> x<sup>3</sup> <b>b</b> <span style="font-variant:small-caps;">sc</span>'
 
 
 @pytest.mark.parametrize(

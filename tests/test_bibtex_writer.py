@@ -141,6 +141,12 @@ def test_non_ascii_letters_become_latex_and_come_back(text: str, latex: str) -> 
     assert to_unicode(latex) == text
 
 
+def test_csl_rich_text_becomes_latex_commands() -> None:
+    record = {"id": "k", "type": "book", "title": 'Nerve fibres of <i>Xenopus laevis</i>: CO<sub>2</sub> in <span class="nocase">iPhone</span> & a < b'}
+    text = entry_text(record, Options(), Report())
+    assert "  title = {Nerve fibres of \\textit{{Xenopus} laevis}: {CO}\\textsubscript{2} in {{iPhone}} \\& a \\textless{} b},\n" in text
+
+
 def test_names_von_last_jr_first_corporate_and_others() -> None:
     record = {"id": "k", "type": "book", "title": "T", "custom": {"authors_truncated": True}, "author": [
         {"family": "Humboldt", "given": "Alexander", "non-dropping-particle": "von", "suffix": "Jr."},

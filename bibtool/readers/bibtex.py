@@ -211,7 +211,7 @@ def _arxiv(fields: dict[str, str]) -> tuple[str | None, str | None, bool]:
     found: str | None = None
     if eprint and (prefix == "arxiv" or eprint.lower().startswith("arxiv:") or ARXIV_ID.fullmatch(eprint)):
         match = ARXIV_ID.fullmatch(eprint)
-        found = match.group(1) if match else eprint
+        found = match.group(1) if match else None  # "AX123456" is not an arXiv id, whatever the prefix says
     journal = fields.get("journal") or fields.get("journaltitle") or ""
     journal_match = ARXIV_JOURNAL.match(to_unicode(journal)) if journal else None
     if not found and journal_match:
@@ -312,7 +312,7 @@ def to_record(entry_type: str, key: str, fields: dict[str, str], report: Report,
     arxiv_journal = bool(ARXIV_JOURNAL.match(record.get("container-title", ""))) or (
         record.get("container-title") in ARXIV_VENUES)
     if is_arxiv and csl_type in ("document", "article-journal", "manuscript", "webpage", "report") and (
-        csl_type != "article-journal" or arxiv_journal or not record.get("container-title")
+        csl_type != "article-journal" or arxiv_journal or (arxiv_id and not record.get("container-title"))
     ):
         # A preprint, in the hub's arXiv convention (DESIGN.md §2).
         record["type"] = "article"

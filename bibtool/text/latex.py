@@ -12,6 +12,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from pylatexenc import latexwalker, macrospec
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 from pylatexenc.latexencode import UnicodeToLatexEncoder
 
@@ -48,6 +49,32 @@ COMBINING = {
 }
 
 
+# CSL-JSON rich text (the tags CSL allows in titles) <-> LaTeX text commands. Tags become private-use
+# placeholders before escaping, so that `<` stays escapable and title protection cannot split a tag.
+MARKUP = {
+    "<i>": ("\ue000", "\\textit{"), "<b>": ("\ue001", "\\textbf{"), "<sup>": ("\ue002", "\\textsuperscript{"),
+    "<sub>": ("\ue003", "\\textsubscript{"), '<span style="font-variant:small-caps;">': ("\ue004", "\\textsc{"),
+    '<span class="nocase">': ("\ue005", "{"),
+}
+CLOSE = "\ue00f"
+CLOSING = {"<i>": "</i>", "<b>": "</b>", "<sup>": "</sup>", "<sub>": "</sub>"}
+PLACEHOLDERS = {mark: latex for mark, latex in MARKUP.values()} | {CLOSE: "}"}
+_TAG = re.compile("|".join(re.escape(t) for t in [*MARKUP, "</i>", "</b>", "</sup>", "</sub>", "</span>"]))
+
+
+def markup_to_placeholders(text: str) -> str:
+    """CSL rich-text tags as placeholders, when every tag is closed in order; otherwise text as is."""
+    stack: list[str] = []
+    for tag in _TAG.findall(text):
+        if tag in MARKUP:
+            stack.append(CLOSING.get(tag, "</span>"))
+        elif not stack or stack.pop() != tag:
+            return text
+    if stack:
+        return text
+    return _TAG.sub(lambda m: MARKUP[m.group(0)][0] if m.group(0) in MARKUP else CLOSE, text)
+
+
 class NoLatexForm(ValueError):
     """A character that pdfLaTeX cannot typeset from an ASCII .bib file."""
 
@@ -69,6 +96,10 @@ def _decoder() -> LatexNodes2Text:
             MacroTextSpec("textbar", "|"), MacroTextSpec("textasciicircum", "^"),
             MacroTextSpec("textasciitilde", "~"), MacroTextSpec("textbackslash", "\\"),
             MacroTextSpec("textbraceleft", "{"), MacroTextSpec("textbraceright", "}"),
+            MacroTextSpec("textit", "<i>%(1)s</i>"), MacroTextSpec("emph", "<i>%(1)s</i>"),
+            MacroTextSpec("textbf", "<b>%(1)s</b>"), MacroTextSpec("textsuperscript", "<sup>%(1)s</sup>"),
+            MacroTextSpec("textsubscript", "<sub>%(1)s</sub>"),
+            MacroTextSpec("textsc", '<span style="font-variant:small-caps;">%(1)s</span>'),
             MacroTextSpec("url", "%(1)s"),
         ],
     )
@@ -109,11 +140,23 @@ def to_unicode(value: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+@lru_cache(maxsize=1)
+def _parser_db():
+    # The parser must know these take an argument, or the text rules above cannot use it.
+    db = latexwalker.get_default_latex_context_db()
+    db.add_context_category("bibtool-args", prepend=True, macros=[
+        macrospec.MacroSpec(name, "{") for name in ("textit", "emph", "textbf", "textsuperscript", "textsubscript", "textsc")
+    ])
+    return db
+
+
 def _decode(piece: str) -> str:
     # A bare `&` (common in scraped .bib files) is text to BibTeX, but an alignment tab to pylatexenc.
     piece = re.sub(r"(?<!\\)&", r"\\&", piece)
     try:
-        return _decoder().latex_to_text(piece)
+        walker = latexwalker.LatexWalker(piece, latex_context=_parser_db(), tolerant_parsing=True)
+        nodes, _, _ = walker.get_latex_nodes()
+        return _decoder().nodelist_to_text(nodes)
     except (KeyError, IndexError, ValueError):
         # pylatexenc gives up on some malformed macro calls; the text without braces is the best reading.
         return piece.replace("{", "").replace("}", "")
@@ -126,6 +169,8 @@ def _split_raw_math(value: str) -> list[tuple[bool, str]]:
 
 
 def _letter(char: str, ascii_only: bool) -> str:
+    if char in PLACEHOLDERS:
+        return PLACEHOLDERS[char]
     if char in SPECIALS:
         return SPECIALS[char]
     if ord(char) < 128 or not ascii_only:

@@ -9,7 +9,7 @@ from typing import Any, Callable, Iterator
 from ..diagnostics import Position, Report
 from ..library import Library
 from ..readers.bibtex import MONTHS, mapping
-from ..text.latex import NoLatexForm, to_latex
+from ..text.latex import NoLatexForm, markup_to_placeholders, to_latex
 from ..text.texsafety import find_unsafe_tex
 from ..text.titlecase import protect as protect_title
 
@@ -79,7 +79,7 @@ def _encoder(options: Options) -> Callable[[str], str]:
 
 
 def _text(field: str, value: Any, encode: Callable[[str], str]) -> str:
-    text = re.sub(r"\s+", " ", str(value)).strip()
+    text = markup_to_placeholders(re.sub(r"\s+", " ", str(value)).strip())
     try:
         return encode(text)
     except NoLatexForm as exc:
@@ -120,6 +120,10 @@ def _names(record: dict[str, Any], options: Options, encode) -> Iterator[tuple[s
             yield field, " and ".join(parts)
 
 
+def _iso(date_parts: list[list]) -> str:
+    return "/".join("-".join(f"{int(p):02d}" if i else f"{int(p):04d}" for i, p in enumerate(d)) for d in date_parts)
+
+
 def _date(record: dict[str, Any], options: Options, report: Report, where: str, position) -> Iterator[tuple[str, str]]:
     issued = record.get("issued") or {}
     parts = (issued.get("date-parts") or [[]])[0]
@@ -130,8 +134,7 @@ def _date(record: dict[str, Any], options: Options, report: Report, where: str, 
     if len(issued.get("date-parts", [])) > 1 and options.dialect == "bibtex":
         report.warning("lost-field", f"{where}: BibTeX has no date ranges; only the start date is written", position)
     if options.dialect == "biblatex":
-        yield "date", "/".join("-".join(f"{int(p):02d}" if i else f"{int(p):04d}" for i, p in enumerate(d))
-                               for d in issued["date-parts"])
+        yield "date", _iso(issued["date-parts"])
         return
     yield "year", str(parts[0])
     if len(parts) > 1:
@@ -166,7 +169,7 @@ def _fields(record: dict[str, Any], options: Options, report: Report, where: str
     preprint = is_preprint(record)
     fields: list[tuple[str, str]] = list(_names(record, options, encode))
     if record.get("title"):
-        title = re.sub(r"\s+", " ", str(record["title"])).strip()
+        title = markup_to_placeholders(re.sub(r"\s+", " ", str(record["title"])).strip())
         try:
             fields.append(("title", protect_title(title, options.protect, encode)))
         except NoLatexForm as exc:
@@ -197,6 +200,10 @@ def _fields(record: dict[str, Any], options: Options, report: Report, where: str
         else:
             fields.append((field, _text(field, value, encode)))
     fields.extend(_date(record, options, report, where, position))
+    if dialect == "biblatex":
+        for variable, field in (("original-date", "origdate"), ("event-date", "eventdate")):
+            if (record.get(variable) or {}).get("date-parts"):
+                fields.append((field, _iso(record[variable]["date-parts"])))
     if record.get("accessed", {}).get("date-parts"):
         fields.append(("urldate", "-".join(f"{int(p):02d}" for p in record["accessed"]["date-parts"][0])))
     if preprint:
@@ -254,6 +261,8 @@ def _balanced(value: str) -> bool:
 def _unwritten(record: dict[str, Any], dialect: str) -> list[str]:
     table = mapping()
     known = STRUCTURAL | {r["csl"] for r in table["fields"]["from_csl"]} | set(table["names"]["from_csl"])
+    if dialect == "biblatex":
+        known |= {"original-date", "event-date"}
     lost = [v for v in record if v not in known]
     lost += [f"custom.{k}" for k in (record.get("custom") or {}) if k not in CUSTOM_WRITTEN]
     return lost
