@@ -343,3 +343,19 @@ def test_csl_to_bib_to_csl_keeps_title_authors_date_type_and_ids(dialect: str, r
     if expected["type"] == "article" and "URL" not in record:
         expected["URL"] = "https://arxiv.org/abs/" + record["number"].removeprefix("arXiv:")
     assert _kept(back) == expected
+
+
+# ---------------------------------------------------------------- the command line
+def test_cli_to_bibtex_is_the_golden_file_and_protect_none_removes_braces() -> None:
+    from typer.testing import CliRunner
+
+    from bibtool.cli import app
+
+    (sample,) = sorted((REPO / "data").glob("*.txt"))
+    runner = CliRunner()
+    result = runner.invoke(app, ["convert", str(sample), "--to", "bibtex"])
+    assert result.exit_code == 0
+    assert result.stdout == (GOLDEN / "sample.bibtex.bib").read_text(encoding="utf-8")
+    plain = runner.invoke(app, ["convert", str(sample), "--to", "bibtex", "--protect", "none"])
+    assert "  title         = {The Lazy Neuron Phenomenon: On Emergence of Activation Sparsity in Transformers},\n" in plain.stdout
+    assert "{DistillSpec}" not in plain.stdout
