@@ -1,0 +1,565 @@
+"""Merging sources: the same paper read twice becomes one record; a preprint and its published version are linked.
+
+Duplicates are found by identifiers first (normalized DOI; arXiv id without its version, old and new
+styles, also inside 10.48550/arXiv DOIs and arxiv.org URLs), then by normalized title + first
+author's family name + a year within one. A preprint (arXiv) and a published record are never
+merged: they are linked. The links live in the hub, on both records, as
+
+    custom.related = [{"id": "<other key>", "relation": "published-version" | "preprint-version",
+                       "listed": true | false, "DOI": "<other's DOI>", "arxiv": "<other's arXiv id>"}]
+
+read as "<other key> is my published-version" (on the preprint) or "... my preprint-version" (on the
+published record). "listed" says whether the other record is in this output (`--prefer` may hide it);
+"DOI" and "arxiv" appear when the other record has them, so a writer can point at it without the
+record (ORCID `version-of`). BibLaTeX `related` should name only listed ids.
+
+Use: `log = combine(library)` before keys are assigned, `finish(library, log, prefer)` after;
+`merge(library, prefer)` does both (for records that already have keys, and for benchmarks).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Iterable
+
+from .diagnostics import Position
+from .library import Library
+from .text.keys import ascii_fold, key_word
+
+PREFER = ("both", "published", "preprint")
+_ARXIV = r"(\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[a-z]{2})?/\d{7})(?:v\d+)?"
+ARXIV_ID = re.compile(rf"^(?:arxiv:\s*)?{_ARXIV}$", re.I)
+ARXIV_DOI = re.compile(rf"^10\.48550/arxiv\.{_ARXIV}$", re.I)
+ARXIV_URL = re.compile(rf"arxiv\.org/(?:abs|pdf)/{_ARXIV}", re.I)
+DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.I)
+# Types that say nothing about what kind of work a record is, so they agree with any type.
+GENERIC_TYPES = frozenset({"article", "document", "manuscript"})
+# A published version usually appears within a few years of its preprint (and rarely a year before).
+LINK_YEARS = range(-1, 4)
+
+
+# ---------------------------------------------------------------- identifiers and matching keys
+def normalize_doi(text: str) -> str | None:
+    """'https://doi.org/10.1038/NATURE14539' -> '10.1038/nature14539' (DOIs ignore case); None if not a DOI."""
+    doi = DOI_PREFIX.sub("", text.strip()).strip().lower()
+    return doi if doi.startswith("10.") and "/" in doi else None
+
+
+def arxiv_id(text: str) -> str | None:
+    """The arXiv id in 'arXiv:2210.06313v2', 'hep-th/9901001', a 10.48550 DOI or an arxiv.org URL, without version."""
+    text = text.strip()
+    match = ARXIV_ID.match(text) or ARXIV_DOI.match(DOI_PREFIX.sub("", text)) or ARXIV_URL.search(text)
+    if not match:
+        return None
+    found = match.group(1)
+    archive, slash, number = found.partition("/")
+    # Old ids: the archive is lower case ('hep-th'), a subject class upper case ('math.AG').
+    if slash:
+        name, dot, subject = archive.partition(".")
+        return f"{name.lower()}{dot}{subject.upper()}/{number}"
+    return found
+
+
+def _custom(record: dict[str, Any]) -> dict[str, Any]:
+    """The record's custom object ({} when absent or malformed: merging runs before validation)."""
+    custom = record.get("custom")
+    return custom if isinstance(custom, dict) else {}
+
+
+def _names(record: dict[str, Any], variable: str = "author") -> list[dict[str, Any]]:
+    names = record.get(variable)
+    return [n for n in names if isinstance(n, dict)] if isinstance(names, list) else []
+
+
+def _values(record: dict[str, Any], *names: str) -> Iterable[str]:
+    extra = _custom(record).get("extra")
+    extra = extra if isinstance(extra, dict) else {}
+    for name in names:
+        for value in (record.get(name), extra.get(name)):
+            if isinstance(value, (str, int)):
+                yield str(value)
+
+
+def arxiv_ids(record: dict[str, Any]) -> set[str]:
+    """Every arXiv id a record names (number, DOI, URL, eprint, archive location)."""
+    found = {arxiv_id(v) for v in _values(record, "number", "DOI", "URL", "eprint", "archive_location", "doi", "url")}
+    return {v for v in found if v}
+
+
+def dois(record: dict[str, Any]) -> set[str]:
+    """The record's DOIs other than arXiv's own 10.48550 ones, normalized."""
+    found = {normalize_doi(v) for v in _values(record, "DOI", "doi")}
+    return {v for v in found if v and not ARXIV_DOI.match(v)}
+
+
+def is_preprint(record: dict[str, Any]) -> bool:
+    """True for an arXiv preprint in the hub convention (or a record that can only be one)."""
+    if str(record.get("publisher", "")).lower() == "arxiv" or "preprint" in str(record.get("genre", "")).lower():
+        return True
+    container = str(record.get("container-title", ""))
+    if container.lower().startswith(("arxiv", "corr")):
+        return True
+    return (str(record.get("type")) in GENERIC_TYPES and not container and not dois(record) and bool(arxiv_ids(record)))
+
+
+@lru_cache(maxsize=4096)
+def _latex_to_text(title: str) -> str:
+    from pylatexenc.latex2text import LatexNodes2Text
+
+    return LatexNodes2Text(math_mode="text").latex_to_text(title)
+
+
+def title_fingerprint(title: str) -> str:
+    """Title with case, accents, punctuation and LaTeX folded: 'Über {NP}-hard \\emph{Graphs}' -> 'uber np hard graphs'."""
+    if "\\" in title or "{" in title:  # pylatexenc is slow; most titles are plain Unicode already
+        title = _latex_to_text(title)
+    # Punctuation becomes a space before accents are dropped, so "Schölkopf’s" and "Scholkopf's" agree.
+    text = re.sub(r"[^\w\s]", " ", unicodedata.normalize("NFC", title.replace("&", " and ")))
+    return " ".join(re.findall(r"[a-z0-9]+", ascii_fold(text).casefold()))
+
+
+def first_family(record: dict[str, Any]) -> str:
+    """The first author's (or editor's) family name as a folded key word."""
+    names = _names(record) or _names(record, "editor")
+    if not names:
+        return ""
+    return key_word(str(names[0].get("family") or names[0].get("literal", "")))
+
+
+def year_of(record: dict[str, Any]) -> int | None:
+    """The year issued, if the record has one."""
+    issued = record.get("issued")
+    try:
+        return int(issued["date-parts"][0][0])
+    except (IndexError, KeyError, TypeError, ValueError):
+        return None
+
+
+_ORDINALS = {w: str(n) for n, w in enumerate(
+    "first second third fourth fifth sixth seventh eighth ninth tenth".split(), 1)}
+
+
+def edition_of(record: dict[str, Any]) -> str | None:
+    """'2', '2nd', 'Second', 'second edition' -> '2'; other text as folded words; None when absent."""
+    value = str(record.get("edition", "")).strip().lower()
+    digits = re.match(r"\d+", value)
+    if digits:
+        return str(int(digits.group(0)))
+    word = value.split()[0] if value else ""
+    return _ORDINALS.get(word, value or None)
+
+
+def _isbn13(text: str) -> str:
+    """An ISBN as 13 digits, so that the ISBN-10 and ISBN-13 of one book compare equal."""
+    digits = re.sub(r"[^0-9x]", "", text.lower())
+    if len(digits) != 10:
+        return digits
+    core = "978" + digits[:9]
+    check = (10 - sum(int(c) * (1 if n % 2 == 0 else 3) for n, c in enumerate(core)) % 10) % 10
+    return core + str(check)
+
+
+def _isbns(record: dict[str, Any]) -> set[str]:
+    return {_isbn13(v) for v in re.split(r"[,;\s]+", str(record.get("ISBN", ""))) if v}
+
+
+@dataclass
+class _Info:
+    """What matching needs from one record, computed once."""
+
+    index: int
+    preprint: bool
+    arxiv: set[str]
+    dois: set[str]
+    title: str
+    family: str
+    year: int | None
+    edition: str | None
+    isbns: set[str]
+    type: str
+
+    @classmethod
+    def of(cls, index: int, record: dict[str, Any]) -> "_Info":
+        return cls(index, is_preprint(record), arxiv_ids(record), dois(record),
+                   title_fingerprint(str(record.get("title", ""))), first_family(record), year_of(record),
+                   edition_of(record), _isbns(record), str(record.get("type", "")))
+
+
+def _conflict(a: _Info, b: _Info, by_title: bool) -> bool:
+    """True when two records cannot be the same work whatever else they share."""
+    if (a.arxiv and b.arxiv and not a.arxiv & b.arxiv) or (a.dois and b.dois and not a.dois & b.dois):
+        return True
+    if a.edition and b.edition and a.edition != b.edition:
+        return True
+    if a.isbns and b.isbns and not a.isbns & b.isbns:
+        return True
+    if by_title:
+        if a.year is None or b.year is None or abs(a.year - b.year) > 1:
+            return True
+        if a.type != b.type and a.type not in GENERIC_TYPES and b.type not in GENERIC_TYPES:
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- the log
+@dataclass
+class FieldChoice:
+    """One field of a merged record whose value was filled in or chosen among different values."""
+
+    field: str
+    value: str
+    source: Position | None
+    reason: str
+    others: list[tuple[Position | None, str]] = field(default_factory=list)
+
+
+@dataclass
+class MergeEntry:
+    """One merged record: where its parts came from, how they matched, which values won and why."""
+
+    record: dict[str, Any]
+    sources: list[Position | None]
+    matched: list[str]
+    choices: list[FieldChoice]
+
+
+@dataclass
+class Link:
+    """A preprint and its published version, linked and not merged."""
+
+    preprint: dict[str, Any]
+    published: dict[str, Any]
+    reason: str
+
+
+@dataclass
+class MergeLog:
+    """Everything merging did, for the --report file and the one-line summary."""
+
+    records_in: int = 0
+    merges: list[MergeEntry] = field(default_factory=list)
+    links: list[Link] = field(default_factory=list)
+    hidden: list[tuple[dict[str, Any], Position | None, str]] = field(default_factory=list)
+
+    def entry_for(self, record: dict[str, Any]) -> MergeEntry | None:
+        """The merge that made `record`, if it was merged."""
+        return next((m for m in self.merges if m.record is record), None)
+
+    def summary(self) -> str:
+        """'N records read, D duplicates merged into M, L preprint/published pairs linked, H hidden'."""
+        duplicates = sum(len(m.sources) - 1 for m in self.merges)
+        text = (f"{self.records_in} records read, {duplicates} duplicates merged into {len(self.merges)} records, "
+                f"{len(self.links)} preprint/published pairs linked")
+        if self.hidden:
+            text += f", {len(self.hidden)} hidden by --prefer"
+        return text
+
+
+# ---------------------------------------------------------------- clustering
+def _clusters(infos: list[_Info]) -> tuple[list[list[int]], list[str | None]]:
+    """Groups of duplicate records (indices in input order) and, per record, how it joined its group."""
+    groups: list[list[int]] = []
+    by_id: dict[tuple[bool, str, str], int] = {}
+    by_title: dict[tuple[bool, str, str], list[int]] = {}
+    reasons: list[str | None] = [None] * len(infos)
+    for info in infos:
+        target = None
+        for kind, values in (("DOI", info.dois), ("arXiv id", info.arxiv)):
+            for value in sorted(values):
+                group = by_id.get((info.preprint, kind, value))
+                if group is not None and not any(_conflict(info, infos[i], False) for i in groups[group]):
+                    target, reasons[info.index] = group, f"same {kind} {value}"
+                    break
+            if target is not None:
+                break
+        title_key = (info.preprint, info.title, info.family)
+        if target is None and info.title and info.family:
+            for group in by_title.get(title_key, []):
+                if not any(_conflict(info, infos[i], True) for i in groups[group]):
+                    target, reasons[info.index] = group, "same title, first author and year (within one)"
+                    break
+        if target is None:
+            target = len(groups)
+            groups.append([])
+        groups[target].append(info.index)
+        for kind, values in (("DOI", info.dois), ("arXiv id", info.arxiv)):
+            for value in values:
+                by_id.setdefault((info.preprint, kind, value), target)
+        if info.title and info.family and target not in by_title.setdefault(title_key, []):
+            by_title[title_key].append(target)
+    return groups, reasons
+
+
+def _links(infos: list[_Info], groups: list[list[int]]) -> list[tuple[int, int, str]]:
+    """(preprint group, published group, why) for every preprint/published pair."""
+    published_by_id: dict[tuple[str, str], set[int]] = {}
+    published_by_title: dict[tuple[str, str], set[int]] = {}
+    for g, members in enumerate(groups):
+        if infos[members[0]].preprint:
+            continue
+        for i in members:
+            for value in infos[i].arxiv:
+                published_by_id.setdefault(("arXiv id", value), set()).add(g)
+            for value in infos[i].dois:
+                published_by_id.setdefault(("DOI", value), set()).add(g)
+            if infos[i].title and infos[i].family:
+                published_by_title.setdefault((infos[i].title, infos[i].family), set()).add(g)
+    found: dict[tuple[int, int], str] = {}
+    for p, members in enumerate(groups):
+        if not infos[members[0]].preprint:
+            continue
+        for i in members:
+            info = infos[i]
+            for kind, values in (("arXiv id", info.arxiv), ("DOI", info.dois)):
+                for value in sorted(values):
+                    for q in sorted(published_by_id.get((kind, value), ())):
+                        found.setdefault((p, q), f"same {kind} {value}")
+            for q in sorted(published_by_title.get((info.title, info.family), ())):
+                if (p, q) in found or info.year is None:
+                    continue
+                ok = any(
+                    infos[j].year is not None and infos[j].year - info.year in LINK_YEARS
+                    and not (info.arxiv and infos[j].arxiv and not info.arxiv & infos[j].arxiv)
+                    for j in groups[q]
+                )
+                if ok:
+                    found[(p, q)] = "same title and first author, published within three years of the preprint"
+    return [(p, q, why) for (p, q), why in sorted(found.items())]
+
+
+# ---------------------------------------------------------------- combining duplicates
+def _show(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 70 else text[:67] + "..."
+
+
+def _same(name: str, a: Any, b: Any) -> bool:
+    """Equal values, also when written differently (DOI case, ISBN hyphens, '2nd' and 'Second' edition)."""
+    if name == "DOI" and isinstance(a, str) and isinstance(b, str):
+        return normalize_doi(a) == normalize_doi(b)
+    if name == "ISBN":
+        return _isbns({"ISBN": a}) == _isbns({"ISBN": b})
+    if name == "edition":
+        return edition_of({"edition": a}) == edition_of({"edition": b})
+    if isinstance(a, str) and isinstance(b, str):
+        return " ".join(a.split()) == " ".join(b.split())
+    return a == b
+
+
+def _title_score(title: str) -> tuple:
+    letters = [c for c in title if c.isalpha()]
+    mixed = any(c.isupper() for c in letters) and any(c.islower() for c in letters)
+    return (len(title_fingerprint(title)), mixed, sum(1 for c in letters if ord(c) > 127), -title.count("{") - title.count("\\"))
+
+
+def _date_score(value: Any) -> int:
+    try:
+        return len(value["date-parts"][0])
+    except (IndexError, KeyError, TypeError):
+        return 0
+
+
+def _choose(name: str, values: list[Any]) -> tuple[int, str]:
+    """Index of the richer value and why it won (ties go to the earliest input)."""
+    def best(score) -> tuple[int, bool]:
+        scores = [score(v) for v in values]
+        top = max(scores)
+        return scores.index(top), scores.count(top) == len(scores)
+
+    if name == "title" and all(isinstance(v, str) for v in values):
+        winner, tie = best(_title_score)
+        a = title_fingerprint(values[winner])
+        reason = ("longer" if any(len(title_fingerprint(v)) < len(a) for v in values)
+                  else "better capitalization, accents or fewer TeX braces")
+    elif all(isinstance(v, dict) for v in values) and any("date-parts" in v for v in values):
+        winner, tie = best(_date_score)
+        reason = "more precise date"
+    elif name == "type":
+        winner, tie = best(lambda v: v not in GENERIC_TYPES)
+        reason = "more specific type"
+    else:
+        winner, tie = best(lambda v: len(str(v)))
+        reason = "longer"
+    return (0, "values differ; the first input's is kept") if tie else (winner, reason)
+
+
+def _author_score(record: dict[str, Any]) -> tuple:
+    names = _names(record)
+    truncated = bool(_custom(record).get("authors_truncated"))
+    return (len(names), not truncated, sum(len(str(n.get("given", ""))) for n in names))
+
+
+def _union_keywords(values: list[str]) -> str:
+    words: dict[str, str] = {}
+    for value in values:
+        for word in (w.strip() for w in str(value).split(",")):
+            if word:
+                words.setdefault(word.casefold(), word)
+    return ", ".join(words.values())
+
+
+def _merge_custom(target: dict[str, Any], other: dict[str, Any]) -> None:
+    """Fill `target` from `other`: objects merge, lists join without repeats, the first scalar stays."""
+    for key, value in other.items():
+        if key not in target:
+            target[key] = copy.deepcopy(value)
+        elif isinstance(target[key], dict) and isinstance(value, dict):
+            _merge_custom(target[key], value)
+        elif isinstance(target[key], list) and isinstance(value, list):
+            target[key] = target[key] + [v for v in value if v not in target[key]]
+
+
+def combine_records(members: list[tuple[dict[str, Any], Position | None]]) -> tuple[dict[str, Any], list[FieldChoice]]:
+    """One record from duplicates: the first input's record, each field replaced by a richer value found."""
+    first = members[0][0]
+    merged = copy.deepcopy(first)
+    choices: list[FieldChoice] = []
+    names = list(dict.fromkeys(k for record, _ in members for k in record if k not in ("custom", "author")))
+    for name in names:
+        having = [(record[name], position) for record, position in members if record.get(name) not in (None, "", [])]
+        if not having:
+            continue
+        values = [v for v, _ in having]
+        distinct = [v for n, v in enumerate(values) if not any(_same(name, v, w) for w in values[:n])]
+        if len(distinct) == 1:
+            if name not in first or first[name] in (None, "", []):
+                merged[name] = copy.deepcopy(values[0])
+                choices.append(FieldChoice(name, _show(values[0]), having[0][1], "only this source has it"))
+            continue
+        if name == "keyword":
+            merged[name] = _union_keywords(values)
+            choices.append(FieldChoice(name, _show(merged[name]), None, "keywords of all sources joined",
+                                       [(p, _show(v)) for v, p in having if v != merged[name]]))
+            continue
+        if name == "id":
+            winner, reason = 0, "the first input's key is kept"
+        else:
+            winner, reason = _choose(name, values)
+        merged[name] = copy.deepcopy(values[winner])
+        choices.append(FieldChoice(name, _show(values[winner]), having[winner][1], reason,
+                                   [(p, _show(v)) for v, p in having if not _same(name, v, values[winner])]))
+    for record, _ in members[1:]:
+        if _custom(record) and isinstance(merged.setdefault("custom", {}), dict):
+            _merge_custom(merged["custom"], _custom(record))
+    _combine_authors(members, merged, choices)  # after custom: it decides custom.authors_truncated
+    return merged, choices
+
+
+def _show_authors(record: dict[str, Any]) -> str:
+    names = "; ".join(", ".join(str(p) for p in (a.get("family") or a.get("literal", ""), a.get("given", "")) if p)
+                      for a in _names(record))
+    return _show(names + (" et al." if _custom(record).get("authors_truncated") else ""))
+
+
+def _combine_authors(members: list[tuple[dict[str, Any], Position | None]], merged: dict[str, Any],
+                     choices: list[FieldChoice]) -> None:
+    """The richest author list: most names, then complete over cut short, then fullest given names."""
+    having = [(r, p) for r, p in members if _names(r)]
+    if not having or not isinstance(merged.get("custom", {}), dict):
+        return
+    scores = [_author_score(r) for r, _ in having]
+    winner = scores.index(max(scores))
+    record, position = having[winner]
+    merged["author"] = copy.deepcopy(record["author"])
+    custom = merged.setdefault("custom", {})
+    if _custom(record).get("authors_truncated"):
+        custom["authors_truncated"] = True
+    else:
+        custom.pop("authors_truncated", None)
+    if not custom:
+        del merged["custom"]
+    shown = [_show_authors(r) for r, _ in having]
+    if len(set(shown)) == 1 and record is members[0][0]:
+        return
+    top, low = scores[winner], min(scores)
+    n = len(_names(record))
+    if top[:2] == low[:2]:
+        reason = "fuller given names" if top != low else "the first input's list is kept"
+    else:
+        reason = f"complete list of {n} names" if top[1] else f"longest list ({n} names)"
+    choices.append(FieldChoice("author", shown[winner], position, reason,
+                               [(p, shown[k]) for k, (_, p) in enumerate(having) if shown[k] != shown[winner]]))
+
+
+# ---------------------------------------------------------------- the steps
+def combine(library: Library) -> MergeLog:
+    """Merge duplicate records in place and find preprint/published pairs (recorded in the log)."""
+    records, positions = library.records, [library.position_of(i) for i in range(len(library))]
+    log = MergeLog(records_in=len(records))
+    infos = [_Info.of(i, r) for i, r in enumerate(records)]
+    groups, reasons = _clusters(infos)
+    new_records: list[dict[str, Any]] = []
+    new_positions: list[Position | None] = []
+    for members in groups:
+        if len(members) == 1:
+            new_records.append(records[members[0]])
+        else:
+            merged, choices = combine_records([(records[i], positions[i]) for i in members])
+            log.merges.append(MergeEntry(merged, [positions[i] for i in members],
+                                         [reasons[i] or "" for i in members[1:]], choices))
+            new_records.append(merged)
+        new_positions.append(positions[members[0]])
+    for p, q, why in _links(infos, groups):
+        log.links.append(Link(new_records[p], new_records[q], why))
+    library.records[:] = new_records
+    library.positions[:] = new_positions
+    if log.merges or log.links:  # metadata stays as the inputs gave it when nothing was merged
+        library.metadata["merge_log"] = log
+    return log
+
+
+def _related(other: dict[str, Any], relation: str, listed: bool) -> dict[str, Any]:
+    entry: dict[str, Any] = {"id": str(other.get("id", "")), "relation": relation, "listed": listed}
+    if not entry["id"]:
+        del entry["id"]
+    doi = DOI_PREFIX.sub("", str(other.get("DOI", ""))).strip()
+    if normalize_doi(doi) and not ARXIV_DOI.match(doi):
+        entry["DOI"] = doi
+    found_arxiv = sorted(arxiv_ids(other))
+    if found_arxiv:
+        entry["arxiv"] = found_arxiv[0]
+    return entry
+
+
+def finish(library: Library, log: MergeLog, prefer: str = "both") -> None:
+    """Write the links into `custom.related` (keys must be assigned by now) and hide what `prefer` leaves out."""
+    if prefer not in PREFER:
+        raise ValueError(f"prefer must be one of {', '.join(PREFER)}, not {prefer!r}")
+    hidden: set[int] = set()
+    for link in log.links:
+        if prefer == "published":
+            hidden.add(id(link.preprint))
+        elif prefer == "preprint":
+            hidden.add(id(link.published))
+    for link in log.links:
+        pairs = ((link.preprint, link.published, "published-version"), (link.published, link.preprint, "preprint-version"))
+        for record, other, relation in pairs:
+            custom = record.setdefault("custom", {})
+            related = custom.setdefault("related", []) if isinstance(custom, dict) else None
+            if not isinstance(related, list):
+                continue  # a malformed custom object is reported by validation, not repaired here
+            entry = _related(other, relation, id(other) not in hidden)
+            if entry not in related:
+                related.append(entry)
+    kept_records, kept_positions = [], []
+    for index, record in enumerate(library.records):
+        if id(record) in hidden:
+            why = "a published version is listed" if prefer == "published" else "its preprint is listed"
+            log.hidden.append((record, library.position_of(index), why))
+        else:
+            kept_records.append(record)
+            kept_positions.append(library.position_of(index))
+    library.records[:] = kept_records
+    library.positions[:] = kept_positions
+
+
+def merge(library: Library, prefer: str = "both") -> MergeLog:
+    """Merge duplicates, link preprint/published pairs and apply `prefer`, in place; returns what was done."""
+    log = combine(library)
+    finish(library, log, prefer)
+    return log
