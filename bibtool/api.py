@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable
 
-from . import io, registry
+from . import io, keyfile, merge, registry
 from .diagnostics import BibtoolError, Diagnostic, Level, Position, Report, UsageError
+from .keyfile import KeyFile
 from .library import Library
 from .record import normalize
 
@@ -26,9 +27,13 @@ def loads(text: str, format: str | None = None, source: str = "<string>") -> Lib
     return registry.load(reader.module).read(text, source)
 
 
-def read(inputs: str | Path | Iterable[str | Path], format: str | None = None) -> Library:
+def read(inputs: str | Path | Iterable[str | Path], format: str | None = None, prefer: str = "both",
+         key_file: str | Path | None = None) -> Library:
     """Read and merge one or more inputs ('-' is standard input) into one normalized Library.
 
+    Duplicates are merged and preprint/published pairs linked (`prefer`: both, published or preprint
+    is listed; what was done is `library.metadata["merge_log"]` when anything was). Keys recorded in
+    `key_file` are kept; the updated key file is `library.metadata["key_file"]` (see `save_key_file`).
     Problems are collected in `library.report`, never raised; an unreadable file is an error there too.
     """
     paths = [str(inputs)] if isinstance(inputs, (str, Path)) else [str(p) for p in inputs]
@@ -41,8 +46,32 @@ def read(inputs: str | Path | Iterable[str | Path], format: str | None = None) -
             merged.report.items.append(exc.diagnostic)
             continue
         merged.extend(loads(text, format, source))
-    normalize(merged)
+    log = merge.combine(merged)
+    keys = _load_key_file(key_file, merged.report)
+    normalize(merged, keys)
+    merge.finish(merged, log, prefer)
+    if keys.path is not None:
+        merged.metadata["key_file"] = keys
     return merged
+
+
+def _load_key_file(path: str | Path | None, report: Report) -> KeyFile:
+    if path is None:
+        return KeyFile()
+    if not Path(path).exists():
+        return KeyFile(path=str(path))
+    try:
+        return keyfile.parse(io.read_text(str(path)), str(path), report)
+    except io.InputError as exc:
+        report.items.append(exc.diagnostic)
+        return KeyFile(path=str(path))
+
+
+def save_key_file(library: Library) -> None:
+    """Append this run's new keys to the key file (atomically), if a key file was given and keys are new."""
+    keys = library.metadata.get("key_file")
+    if keys is not None and keys.added:
+        io.atomic_write(keys.path, keys.updated_text())
 
 
 def write(library: Library, to: str, **options: Any) -> str:
@@ -100,6 +129,8 @@ def convert(
     output: str | Path | None = None,
     format: str | None = None,
     keep_going: bool = False,
+    prefer: str = "both",
+    key_file: str | Path | None = None,
     **options: Any,
 ) -> str:
     """Read inputs, write them as `to`; with `output`, write the file(s) atomically. Returns the text.
@@ -107,13 +138,14 @@ def convert(
     Raises BibtoolError when an input or the writer has errors (input errors are tolerated with
     keep_going=True); nothing is written then.
     """
-    library = read(inputs, format)
+    library = read(inputs, format, prefer=prefer, key_file=key_file)
     if library.report.has_errors and not keep_going:
         raise BibtoolError(library.report)
     files = outputs(library, to, None if output is None else str(output), **options)
     for path, text in files:
         if path is not None:
             io.atomic_write(path, text)
+    save_key_file(library)
     return "".join(text for _, text in files)
 
 

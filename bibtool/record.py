@@ -6,11 +6,13 @@ so the product needs no schema file.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .diagnostics import Report
 from .library import Library
-from .text.keys import assign_keys
+
+if TYPE_CHECKING:
+    from .keyfile import KeyFile
 
 CSL_TYPES = frozenset(
     """article article-journal article-magazine article-newspaper bill book broadcast chapter classic
@@ -90,10 +92,14 @@ def _date_problems(key: str, value: Any) -> list[str]:
     return []
 
 
-def normalize(library: Library) -> Library:
-    """Assign missing keys, make every key unique, and report records that are not valid CSL-JSON."""
+def normalize(library: Library, keys: "KeyFile | None" = None) -> Library:
+    """Assign missing keys (those in the key file first), make every key unique, report invalid records."""
+    from .keyfile import KeyFile
+
+    keys = keys if keys is not None else KeyFile()
+    keys.restore(library)
     _unique_ids(library)
-    assign_keys(library.records)
+    keys.assign(library)
     report: Report = library.report
     for index, record in enumerate(library.records):
         for problem in problems(record):
