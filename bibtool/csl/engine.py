@@ -1,0 +1,256 @@
+"""Load CSL styles once per process and render bibliographies with citeproc-py, plus our fixes.
+
+citeproc-py builds its element classes from `CitationStylesElement.__subclasses__()` by tag name; we
+parse styles with the same lookup but with our subclasses (bibtool.csl.fixes) in place of the
+faulty ones, so citeproc-py itself is left untouched for anyone else in the process.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from typing import Any
+
+import os
+
+from citeproc import LOCALES_PATH, PRIMARY_DIALECTS, CitationStylesBibliography, model
+from citeproc.frontend import CitationStylesStyle
+from citeproc.source import Citation, CitationItem, VariableError
+from citeproc.string import join
+from lxml import etree
+
+from bibtool.csl import fixes, marks, post, source
+from bibtool.diagnostics import UsageError
+
+_LOCK = threading.Lock()  # a parsed style holds per-render state (formatter, repressed variables)
+
+
+class _Formatter:
+    """citeproc-py formatter that writes our private-use markers instead of HTML tags."""
+
+    @staticmethod
+    def preformat(text: str) -> str:
+        return text
+
+    Italic = Oblique = staticmethod(lambda text: marks.wrap("i", text))
+    Bold = staticmethod(lambda text: marks.wrap("b", text))
+    Light = staticmethod(lambda text: text)
+    Underline = staticmethod(lambda text: marks.wrap("u", text))
+    Superscript = staticmethod(lambda text: marks.wrap("sup", text))
+    Subscript = staticmethod(lambda text: marks.wrap("sub", text))
+    SmallCaps = staticmethod(lambda text: marks.wrap("sc", text))
+
+
+def _lookup() -> etree.ElementNamespaceClassLookup:
+    lookup = etree.ElementNamespaceClassLookup()
+    namespace = lookup.get_namespace("http://purl.org/net/xbiblio/csl")
+    namespace[None] = model.CitationStylesElement
+    classes = {cls.__name__.replace("_", "-").lower(): cls for cls in model.CitationStylesElement.__subclasses__()}
+    classes.update(fixes.ELEMENTS)
+    namespace.update(classes)
+    return lookup
+
+
+def _parse(path: str):
+    parser = etree.XMLParser(remove_comments=True, encoding="UTF-8", no_network=True)
+    parser.set_element_class_lookup(_lookup())
+    return etree.parse(path, parser)
+
+
+def _locale_file(locale: str) -> str:
+    path = os.path.join(LOCALES_PATH, f"locales-{locale}.xml")
+    if not os.path.exists(path):
+        raise UsageError(f"unknown locale {locale!r}; e.g. en-US, en-GB, de-DE, fr-FR")
+    return path
+
+
+class _Style(CitationStylesStyle):
+    """A parsed style with our element classes (validation off: styles in the wild often fail it)."""
+
+    def __init__(self, path: str, locale: str):
+        self.xml = _parse(path)
+        self.root = self.xml.getroot()
+        self._set_locales(locale)
+
+    def _set_locales(self, locale: str) -> None:
+        """Fix: citeproc-py parses locale files with its own classes, so our fixes (date ranges) never
+        reached the locale's date formats; we parse them with ours. Order as in CSL 1.0.2 §locale."""
+        root = self.root
+        language = locale.split("-")[0]
+        root.locales = []
+        for lang in (locale, language, None):
+            expr = f'./cs:locale[@xml:lang="{lang}"]' if lang else "./cs:locale[not(@xml:lang)]"
+            root.locales.extend(root.xpath_search(expr))
+        files = [_locale_file(locale)]
+        if language in PRIMARY_DIALECTS:
+            files.append(_locale_file(PRIMARY_DIALECTS[language]))
+        files.append(_locale_file("en-US"))
+        for file in dict.fromkeys(files):
+            root.locales.append(_parse(file).getroot())
+        for element in root.locales:
+            element.style = root
+
+
+@lru_cache(maxsize=32)
+def load_style(path: str, locale: str) -> _Style:
+    """Parse a style once per process (parsing APA takes longer than rendering 100 entries)."""
+    return _Style(path, locale)
+
+
+class _Item(CitationItem):
+    """Fix: CitationItem.number searches the key list for every entry (quadratic)."""
+
+    @property
+    def number(self) -> int:
+        return self.bibliography.numbers[self.key]
+
+
+class _Bibliography(CitationStylesBibliography):
+    """Fix: register() and CitationItem.number are quadratic (list lookups); we index once."""
+
+    def __init__(self, style: _Style, refs: source.Source):
+        self.style = style
+        self.source = refs
+        self.formatter = style.root.formatter = _Formatter
+        self.items = []
+        for key in refs:
+            item = _Item(key)
+            Citation([item]).bibliography = self
+            self.items.append(item)
+        self.keys = [item.key for item in self.items]
+        self.numbers = {key: n for n, key in enumerate(self.keys, 1)}
+        self.names_shown: dict[str, int] = {}
+
+
+def render_bibliography(items: list[dict[str, Any]], path: str, locale: str) -> tuple[list[str], list[str]]:
+    """The entries (in marker text, see bibtool.csl.marks) in the style's order, and the math they point to."""
+    refs = source.Source(items)
+    style = load_style(path, locale)
+    with _LOCK:
+        bibliography = _Bibliography(style, refs)
+        if style.root.bibliography is None:
+            raise UsageError(f"style {path} has no bibliography layout")
+        bibliography.sort()
+        bibliography.numbers = {key: n for n, key in enumerate(bibliography.keys, 1)}
+        _add_year_suffixes(style, bibliography)
+        bibliography.names_shown = _names_to_show(style, bibliography)
+        rendered = _render_entries(style, bibliography)
+    return rendered, refs.maths
+
+
+def _add_year_suffixes(style: _Style, bibliography: _Bibliography) -> None:
+    """Fix: citeproc-py has no year-suffix disambiguation (Smith 2022a, 2022b).
+
+    Items whose citations render alike get a, b, c... in bibliography order, unless the names that
+    disambiguate-add-names / add-givenname would add already tell them apart (as citeproc-js does).
+    """
+    citation = style.root.citation
+    if citation is None or citation.get("disambiguate-add-year-suffix", "false").lower() != "true":
+        return
+    add_names = citation.get("disambiguate-add-names", "false").lower() == "true"
+    add_given = citation.get("disambiguate-add-givenname", "false").lower() == "true"
+    et_al_min = int(citation.get("et-al-min", style.root.get("et-al-min", "0")))
+    use_first = int(citation.get("et-al-use-first", style.root.get("et-al-use-first", "1")))
+    groups: dict[tuple, list] = {}
+    layout = citation.layout  # held: lxml forgets Python attributes of a proxy nobody holds
+    for item in bibliography.items:
+        layout.repressed = {}
+        try:
+            text = str(layout.render_children(item) or "")
+        except Exception:  # a style whose citation needs a locator or position: nothing to disambiguate
+            continue
+        names = item.reference.get("author") or item.reference.get("editor") or []
+        # Added names tell items apart if any name differs; added given names only for the names shown.
+        shown = len(names) if add_names or not et_al_min or len(names) < et_al_min else use_first
+        family = tuple(str(n.get("family", n.get("literal", ""))) for n in names) if add_names else ()
+        given = tuple(str(n.get("given", "")) for n in names[:shown]) if add_given else ()
+        groups.setdefault((text, family, given), []).append(item)
+    for items in groups.values():
+        if len(items) > 1:
+            for n, item in enumerate(items):
+                item.reference["year_suffix"] = _suffix(n)
+
+
+def _names_to_show(style: _Style, bibliography: _Bibliography) -> dict[str, int]:
+    """Fix: disambiguate-add-names reaches the bibliography when its et-al settings are the citation's
+    (MLA: "Rawat, Ankit Singh, Jiecao Chen, et al."), as citeproc-js does; citeproc-py never adds names.
+
+    Each item whose short citation names collide with another's shows as many names as it takes to
+    tell it apart from every one of them.
+    """
+    citation, bib = style.root.citation, style.root.bibliography
+    if citation is None or citation.get("disambiguate-add-names", "false").lower() != "true":
+        return {}
+    settings = ("et-al-min", "et-al-use-first")
+    if any(citation.get(k) != bib.get(k) or citation.get(k) is None for k in settings):
+        return {}
+    use_first, et_al_min = int(bib.get("et-al-use-first")), int(bib.get("et-al-min"))
+    # With add-givenname, names that differ in the given name already tell two people apart.
+    given = citation.get("disambiguate-add-givenname", "false").lower() == "true"
+
+    def visible(names: tuple, n: int) -> tuple:
+        """The names a citation shows with n names allowed ("et al." counts: Smith differs from Smith et al.)."""
+        return names[:n] + ("et al.",) if len(names) >= et_al_min and n < len(names) else names
+
+    families = {}
+    for item in bibliography.items:
+        names = item.reference.get("author") or []
+        families[item.key] = tuple((str(n.get("family", n.get("literal", ""))), str(n.get("given", "")) if given else "")
+                                   for n in names)
+    shown: dict[str, int] = {}
+    for key, names in families.items():
+        # An item with a twin (the same full list) cannot be told apart by names; citeproc-js then
+        # leaves its names alone, and so do we.
+        others = [o for k, o in families.items()
+                  if k != key and o != names and visible(o, use_first) == visible(names, use_first)]
+        if not others:
+            continue
+        n = use_first
+        while n < len(names) and any(visible(o, n) == visible(names, n) for o in others):
+            n += 1
+        if n > use_first:
+            shown[key] = n
+    return shown
+
+
+def _suffix(n: int) -> str:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return letters[n] if n < 26 else letters[n // 26 - 1] + letters[n % 26]
+
+
+def _render_entries(style: _Style, bibliography: _Bibliography) -> list[str]:
+    """Each sorted item through the bibliography layout, then our post-fixes.
+
+    Fix: with second-field-align, citeproc-py runs the first field into the rest ("[1]Z. Li"); we
+    render the first field apart (as citeproc-js's csl-left-margin) and set a space after it.
+    """
+    layout = style.root.bibliography.layout
+    align = style.root.bibliography.get("second-field-align")
+    inside = (style.root.get_locale_option("punctuation-in-quote") or "false").lower() == "true"
+    layout.substitute = style.root.bibliography.get("subsequent-author-substitute")
+    layout.first_names, layout.previous_names = {}, None
+    prints_suffix = bool(style.root.xpath_search('//cs:text[@variable="year-suffix"]'))
+    out = []
+    for item in bibliography.items:
+        layout.repressed = {}
+        fixes.Date_Part.pending_suffix = None if prints_suffix else item.reference.get("year_suffix")
+        if align:
+            fields = []
+            for child in layout.iterchildren():
+                try:
+                    text = child.render(item)
+                except VariableError:
+                    continue
+                if text is not None:
+                    fields.append(text)
+            left = str(fields[0]) if fields else ""
+            rest = layout.format(layout.wrap(join(fields[1:], layout.get("delimiter", "")))) if fields[1:] else ""
+            text = marks.wrap("left", left) + " " + marks.wrap("right", post.tidy(str(rest), inside))
+        else:
+            rendered = layout.render_children(item)
+            text = str(layout.format(layout.wrap(rendered))) if rendered is not None else ""
+        layout.previous_names = layout.first_names.get(item.key)
+        out.append(post.tidy(text, inside))
+    fixes.Date_Part.pending_suffix = None
+    layout.first_names = None
+    return out

@@ -1,0 +1,169 @@
+"""Each fix of bibtool.csl over citeproc-py 0.11.1, pinned by the entry citeproc-js prints for the same item.
+
+The expected strings were checked against citeproc-js (scripts/conformance_csl.py) when written.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from bibtool.csl import post
+from bibtool.csl.fixes import initialize
+from bibtool.writers.formatted import entries
+
+from conftest import REPO
+
+HARD = json.loads((REPO / "tests" / "fixtures" / "formatted" / "hard.json").read_text(encoding="utf-8"))
+BY_ID = {item["id"]: item for item in HARD}
+
+
+def render(style: str, *ids: str) -> list[str]:
+    return entries([BY_ID[i] for i in ids], style=style)
+
+
+def test_space_after_citation_number():
+    # second-field-align: "[1]Z. Li" before the fix
+    assert render("ieee", "smith2019")[0].startswith("[1] J. Smith and W. Zhang, “Does size matter?,”")
+
+
+def test_punctuation_inside_quotes_for_us_english():
+    assert render("ieee", "deep")[0] == (
+        "[1] K. He, X. Zhang, S. Ren, and J. Sun, “Deep residual learning for image recognition,” "
+        "IEEE Transactions on Pattern Analysis, vol. 39, no. 6, pp. 1137–1149, 2016.")
+    assert "‘Deep residual learning for image recognition’, IEEE" in entries([BY_ID["deep"]], "ieee", "en-GB")[0]
+
+
+def test_no_doubled_punctuation_after_question_or_exclamation_mark():
+    assert render("chicago-author-date", "excl")[0] == "O’Brien, Conan. 2001. “Stop!” Journal of Short Titles 1: 1."
+    assert post.doubled_punctuation("Suffice?\ue001.") == "Suffice?\ue001"
+    assert post.doubled_punctuation("et al.., x") == "et al., x"
+    assert post.doubled_punctuation("Wait...") == "Wait..."
+
+
+def test_initialize_false_keeps_given_names():
+    assert render("chicago-author-date", "smith2019")[0].startswith("Smith, John, and Wei Zhang. 2019.")
+    assert render("modern-language-association", "initials")[0].startswith(
+        "Doe, J. R., et al. “Initials and Particles.”")
+
+
+@pytest.mark.parametrize("given, expected", [
+    ("Kuo-tsung", "K."), ("Yin-Wen", "Y.-W."), ("J.R.", "J. R."), ("John Ronald", "J. R."), ("A.-B.", "A.-B."),
+])
+def test_hyphenated_given_names_are_initialized_as_citeproc_js(given, expected):
+    assert initialize(given, ". ", hyphen=True) == expected
+    assert render("apa", "chang2021")[0].startswith("Chang, Y.-W., & Wang, K. (2021).")
+
+
+def test_initialize_false_only_adds_marks_to_initials():
+    assert initialize("J. Bob", ". ", hyphen=True, everything=False) == "J. Bob"
+    assert initialize("Ankit Singh", ". ", hyphen=True, everything=False) == "Ankit Singh"
+
+
+def test_text_case_leaves_mixed_case_words_alone():
+    record = {"id": "a", "type": "article", "title": "a study", "publisher": "arXiv", "genre": "Preprint",
+              "author": [{"family": "Li", "given": "Z"}], "issued": {"date-parts": [[2022, 1, 2]]}}
+    assert entries([record], "chicago-author-date")[0] == "Li, Z. 2022. “A Study.” Preprint. arXiv, January 2."
+
+
+def test_title_case_follows_citeproc_js_stop_words_hyphens_and_colons():
+    assert "“Scikit-Learn: Machine Learning in Python.” Scikit-Learn.Org." in render("chicago-author-date", "web")[0]
+    record = {**BY_ID["excl"], "title": "think before you speak: training with pause tokens through data-dependent steps up"}
+    assert "“Think before You Speak: Training with Pause Tokens through Data-Dependent Steps Up.”" in \
+        entries([record], "chicago-author-date")[0]
+
+
+def test_year_suffixes_disambiguate_same_author_and_year():
+    assert render("apa", "dup1", "dup2", "dup3", "kimother") == [
+        "Kim, A. (2022). Other Kim. JMLR, 3, 7–8.",
+        "Kim, S. (2022a). Alpha paper. JMLR, 1, 1–2.",
+        "Kim, S. (2022b). Beta paper. JMLR, 1, 3–4.",
+        "Kim, S. (2022c). Gamma paper. JMLR, 2, 5–6.",
+    ]
+
+
+def test_year_suffix_appended_to_the_year_when_the_style_never_prints_it():
+    out = render("springer-basic-author-date", "dup1", "dup2", "kimother")
+    assert [e.split(")")[0] for e in out] == ["Kim A (2022a", "Kim S (2022b", "Kim S (2022c"]
+
+
+def test_literal_names():
+    assert render("apa", "who")[0] == "World Health Organization. (2020). World health statistics 2020. WHO."
+
+
+def test_editor_labels_are_capitalized_and_substituted_editors_not_repeated():
+    assert render("apa", "edbook")[0] == (
+        "Bäck, T., Fogel, D. B., & Michalewicz, Z. (Eds.). (1997). Handbook of evolutionary computation. "
+        "Oxford University Press.")
+    assert render("chicago-author-date", "edonly")[0] == (
+        "Doerner, Karl F., ed. 2007. Metaheuristics: Progress in Complex Systems Optimization. Springer.")
+
+
+def test_same_first_author_is_ordered_by_later_authors():
+    out = render("chicago-author-date", "same-author-order-b", "same-author-order-a")
+    assert [e.split(".")[0] for e in out] == ["Menon, Aditya Krishna, and Sadeep Jayasumana",
+                                              "Menon, Aditya Krishna, and Manzil Zaheer"]
+
+
+def test_sort_folds_accents_and_punctuation_and_demotes_particles():
+    out = render("association-for-computing-machinery", "edition", "edbook", "excl", "vonneumann", "issue-range")
+    assert [e.split("] ")[1].split(".")[0] for e in out] == [
+        "Thomas Bäck, David B", "Christopher M", "John von Neumann and Oskar Morgenstern", "Van An Nguyen", "Conan O’Brien"]
+
+
+def test_thesis_without_number_has_no_stray_label():
+    assert render("apa", "thesis")[0] == (
+        "López-Ibáñez, M. (2009). Automatic configuration of optimization algorithms [PhD thesis]. "
+        "Edinburgh Napier University.")
+    assert render("chicago-author-date", "newspaper")[0] == (
+        "Metz, Cade. 2016. “AI Beats Humans at Go.” The New York Times, March 12.")
+
+
+def test_issue_ranges_get_an_en_dash_but_report_numbers_keep_their_hyphen():
+    assert "Evolutionary Computation, 10(1–2), 55–77." in render("apa", "issue-range")[0]
+    assert "(TR/IRIDIA/2011-004)" in render("apa", "report")[0]
+
+
+def test_date_ranges_do_not_crash_and_collapse_as_csl_says():
+    assert render("ieee", "conf-range")[0] == (
+        "[1] A. Vaswani, N. Shazeer, and N. Parmar, “Attention is all you need,” in Advances in Neural "
+        "Information Processing Systems, Dec. 2017, pp. 5998–6008.")
+    assert "In Advances in Neural Information Processing Systems, December 04-09, 2017." in \
+        render("association-for-computing-machinery", "conf-range")[0]
+    assert render("modern-language-association", "range-months")[0].endswith("vol. 2, no. 1, Nov. 2015–Feb. 2016.")
+
+
+def test_item_ids_are_not_lower_cased_into_one():
+    a = {**BY_ID["smith2019"], "id": "Smith2019"}
+    b = {**BY_ID["smith2019b"], "id": "smith2019"}
+    assert len(entries([a, b], "apa")) == 2
+
+
+def test_minimal_two_page_ranges_keep_two_digits():
+    assert render("modern-language-association", "smith2019")[0].endswith("vol. 31, 2019, pp. 1–20.")
+
+
+def test_subsequent_author_substitute_and_added_names_in_mla():
+    out = render("modern-language-association", "thesis", "report")
+    assert out[1].startswith("———. The Irace Package:")
+    out = render("modern-language-association", "same-author-order-a", "same-author-order-b")
+    assert out[0].startswith("Menon, Aditya Krishna, and Sadeep Jayasumana.")
+
+
+def test_no_et_al_when_every_name_is_shown():
+    assert render("modern-language-association", "Smith2020a")[0].startswith("Smith, John, and Jane Doe.")
+
+
+def test_strip_periods_after_text_case():
+    assert "Scikit-LearnOrg 2011." in render("elsevier-vancouver", "web")[0]
+
+
+def test_ten_thousand_entries_render_in_linear_time():
+    # register() and CitationItem.number were quadratic; 2,000 numbered entries must not take seconds each.
+    many = [{**BY_ID["smith2019"], "id": f"k{n}", "title": f"Paper {n}"} for n in range(2000)]
+    start = time.perf_counter()
+    out = entries(many, "ieee")
+    assert out[-1].startswith("[2000] J. Smith and W. Zhang")
+    assert time.perf_counter() - start < 30
