@@ -88,6 +88,9 @@ def test_doi_normalization(text: str, expected: str | None) -> None:
     ("Learning to Rank: Theory & Practice", "learning to rank theory and practice"),
     ("Sch\\\"{o}lkopf’s “Kernels”", "scholkopf s kernels"),
     ("Schölkopf's Kernels", "scholkopf s kernels"),
+    ("\\v{S}ediv\\'y and {\\o}ksendal \\c c", "sedivy and oksendal c"),
+    ("$\\alpha$-Divergence for \\textbf{Neural} Nets", "divergence for neural nets"),
+    ("α-Divergence for Neural Nets", "divergence for neural nets"),
 ])
 def test_title_fingerprint_folds_case_accents_punctuation_and_latex(title: str, expected: str) -> None:
     assert merge.title_fingerprint(title) == expected
