@@ -359,3 +359,19 @@ def test_cli_to_bibtex_is_the_golden_file_and_protect_none_removes_braces() -> N
     plain = runner.invoke(app, ["convert", str(sample), "--to", "bibtex", "--protect", "none"])
     assert "  title         = {The Lazy Neuron Phenomenon: On Emergence of Activation Sparsity in Transformers},\n" in plain.stdout
     assert "{DistillSpec}" not in plain.stdout
+
+
+def test_hat_escapes_are_unsafe_only_inside_math_of_hub_text() -> None:
+    # Outside math the writer escapes ^, so "^^0" is plain text; inside math TeX would decode ^^5c to a backslash.
+    plain, math = Report(), Report()
+    text = entry_text({"id": "k", "type": "book", "title": "^^0 and x^2"}, Options(), plain)
+    assert plain.items == [] and r"\textasciicircum{}\textasciicircum{}0" in text
+    assert entry_text({"id": "k", "type": "book", "title": "$^^5cinput x$"}, Options(), math) == ""
+    assert [d.message for d in math] == ["record k: field title holds ^^5c, which can reach files or the shell when compiled; not written"]
+
+
+def test_month_that_is_not_a_calendar_month_is_reported_not_a_crash() -> None:
+    report = Report()
+    text = entry_text({"id": "k", "type": "book", "title": "T", "issued": {"date-parts": [[2020, 13, 2]]}}, Options(), report)
+    assert "year  = {2020}" in text and "month" not in text
+    assert [d.message for d in report] == ["record k: month 13 is not a calendar month; not written"]

@@ -23,14 +23,22 @@ _COMMAND = re.compile(r"\\([A-Za-z@]+|.)")
 _HAT_ESCAPE = re.compile(r"\^\^[0-9a-fA-F]{2}|\^\^[\x00-\x7f]")
 
 
-def find_unsafe_tex(text: str) -> list[str]:
-    """The unsafe commands (as written, with backslash) found in `text`, in order, without repeats."""
+_MATH = re.compile(r"\$[^$]*\$")
+
+
+def find_unsafe_tex(text: str, latex_source: bool = True) -> list[str]:
+    """The unsafe commands (as written, with backslash) found in `text`, in order, without repeats.
+
+    With latex_source=False, `text` is hub text (Unicode with `$...$` math): outside math our writers
+    escape `^`, so a `^^` escape is dangerous only inside math there.
+    """
     found: list[str] = []
     for match in _COMMAND.finditer(text):
         name = match.group(1)
         if name in UNSAFE_COMMANDS and f"\\{name}" not in found:
             found.append(f"\\{name}")
-    for match in _HAT_ESCAPE.finditer(text):
+    hat_text = text if latex_source else " ".join(_MATH.findall(text))
+    for match in _HAT_ESCAPE.finditer(hat_text):
         if match.group(0) not in found:
             found.append(match.group(0))
     return found

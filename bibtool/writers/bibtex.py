@@ -9,15 +9,13 @@ from typing import Any, Callable, Iterator
 from ..diagnostics import Position, Report
 from ..library import Library
 from ..readers.bibtex import MONTHS, mapping
+from ..text.arxiv import arxiv_id, is_preprint
 from ..text.latex import NoLatexForm, markup_to_placeholders, to_latex
 from ..text.texsafety import find_unsafe_tex
 from ..text.titlecase import protect as protect_title
 
 # Characters BibTeX cannot have in a key (they end the key or break \cite).
 BAD_KEY = re.compile(r"[\s,{}()\"#%'=~\\]")
-ARXIV_NUMBER = re.compile(r"^arXiv:(.+)$", re.I)
-ARXIV_DOI = re.compile(r"^10\.48550/arXiv\.(.+)$", re.I)
-ARXIV_URL = re.compile(r"^https?://(?:www\.)?arxiv\.org/(?:abs|pdf)/([^?#]+?)(?:\.pdf)?$", re.I)
 # Variables written by the code below, not through the field table.
 STRUCTURAL = {"id", "type", "title", "issued", "accessed", "custom", "citation-key"}
 CUSTOM_WRITTEN = {"arxiv_category", "authors_truncated", "extra"}
@@ -35,24 +33,6 @@ class Options:
 class _Unwritable(Exception):
     def __init__(self, field: str, char: str, reason: str):
         self.field, self.char, self.reason = field, char, reason
-
-
-def arxiv_id(record: dict[str, Any]) -> str | None:
-    """The arXiv id of a record, from `number`, its 10.48550 DOI or its arxiv.org URL."""
-    for value, pattern in ((record.get("number"), ARXIV_NUMBER), (record.get("DOI"), ARXIV_DOI), (record.get("URL"), ARXIV_URL)):
-        match = pattern.match(str(value or "").strip())
-        if match:
-            return match.group(1)
-    return None
-
-
-def is_preprint(record: dict[str, Any]) -> bool:
-    """A preprint in the hub's convention: type article, arXiv as publisher or a known arXiv id/category."""
-    custom = record.get("custom") or {}
-    return record.get("type") == "article" and (
-        record.get("publisher") == "arXiv" or record.get("genre") == "Preprint"
-        or arxiv_id(record) is not None or "arxiv_category" in custom
-    )
 
 
 def entry_type(record: dict[str, Any], dialect: str) -> str:
@@ -138,7 +118,11 @@ def _date(record: dict[str, Any], options: Options, report: Report, where: str, 
         return
     yield "year", str(parts[0])
     if len(parts) > 1:
-        yield "month", MONTHS[int(parts[1]) - 1]
+        month = int(parts[1]) if str(parts[1]).isdigit() else 0
+        if not 1 <= month <= 12:  # CSL months 21-24 are seasons; BibTeX has no field for them
+            report.warning("lost-field", f"{where}: month {parts[1]} is not a calendar month; not written", position)
+            return
+        yield "month", MONTHS[month - 1]
     if len(parts) > 2:
         yield "day", str(parts[2])
 
@@ -274,7 +258,7 @@ def entry_text(record: dict[str, Any], options: Options, report: Report, positio
     where = f"record {key or '(no key)'}"
     failed = False
     for field, value in _strings(record):
-        found = find_unsafe_tex(value)
+        found = find_unsafe_tex(value, latex_source=False)
         if found:
             report.error("unsafe-tex", f"{where}: field {field} holds {', '.join(found)}, which can reach files or the "
                          "shell when compiled; not written", position)

@@ -24,6 +24,7 @@ from lxml import etree
 from .. import registry
 from ..diagnostics import Position, Report, UsageError
 from ..library import Library
+from ..text.arxiv import arxiv_id, is_preprint
 from ..text.names import display_name
 from .bibtex import entry_text
 
@@ -41,7 +42,6 @@ ELLIPSIS = "\u2026"
 
 # XML 1.0 forbids most control characters; lxml refuses them, so we remove them and say so.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_ARXIV = re.compile(r"(?:^arXiv:|10\.48550/arXiv\.|arxiv\.org/abs/)(?P<id>[^\s/?#]+(?:/\d+)?)", re.I)
 _ORCID_ID = re.compile(r"\d{4}-\d{4}-\d{4}-\d{3}[\dX]")
 _DOI_PREFIX = re.compile(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/)", re.I)
 
@@ -92,24 +92,6 @@ def cut_description(text: str, limit: int = MAX_DESCRIPTION) -> str:
     space = max(head.rfind(" "), head.rfind("\n"), head.rfind("\t"))
     kept = head[:space] if space > 0 else head[: limit - len(ELLIPSIS)]
     return kept.rstrip(" ,;:\n\t") + ELLIPSIS
-
-
-def arxiv_id(record: dict[str, Any]) -> str | None:
-    """The record's arXiv id, from the hub's number 'arXiv:ID', its arXiv DOI or its arXiv URL."""
-    for variable in ("number", "DOI", "URL"):
-        match = _ARXIV.search(str(record.get(variable) or ""))
-        if match:
-            return match["id"]
-    return None
-
-
-def is_preprint(record: dict[str, Any]) -> bool:
-    """True for an arXiv paper or any record the hub marks as a preprint."""
-    return (
-        str(record.get("publisher", "")).lower() == "arxiv"
-        or str(record.get("genre", "")).lower() == "preprint"
-        or (arxiv_id(record) is not None and record.get("type") == "article")
-    )
 
 
 def work_type(record: dict[str, Any]) -> str:
