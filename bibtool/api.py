@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable
 
-from . import io, keyfile, merge, registry
+from . import io, keyfile, merge, progress, registry
 from .diagnostics import BibtoolError, Diagnostic, Level, Position, Report, UsageError
 from .keyfile import KeyFile
 from .library import Library
@@ -38,18 +38,22 @@ def read(inputs: str | Path | Iterable[str | Path], format: str | None = None, p
     """
     paths = [str(inputs)] if isinstance(inputs, (str, Path)) else [str(p) for p in inputs]
     merged = Library()
-    for path in paths:
-        source = io.source_name(path)
-        try:
-            text = io.read_text(path)
-        except io.InputError as exc:
-            merged.report.items.append(exc.diagnostic)
-            continue
-        merged.extend(loads(text, format, source))
-    log = merge.combine(merged)
-    keys = _load_key_file(key_file, merged.report)
-    normalize(merged, keys)
-    merge.finish(merged, log, prefer)
+    with progress.Reading(paths) as bar:  # a bar on standard error only for large inputs on a terminal
+        for path in paths:
+            source = io.source_name(path)
+            bar.step(f"reading {Path(source).name}")
+            try:
+                text = io.read_text(path)
+            except io.InputError as exc:
+                merged.report.items.append(exc.diagnostic)
+                continue
+            merged.extend(loads(text, format, source))
+            bar.finish(path)
+        bar.step("merging and checking records")
+        log = merge.combine(merged)
+        keys = _load_key_file(key_file, merged.report)
+        normalize(merged, keys)
+        merge.finish(merged, log, prefer)
     if keys.path is not None:
         merged.metadata["key_file"] = keys
     return merged
