@@ -131,11 +131,13 @@ def title_fingerprint(title: str) -> str:
 
 
 def first_family(record: dict[str, Any]) -> str:
-    """The first author's (or editor's) family name as a folded key word."""
+    """The last word of the first author's (or editor's) family name as a folded key word."""
     names = _names(record) or _names(record, "editor")
     if not names:
         return ""
-    return key_word(str(names[0].get("family") or names[0].get("literal", "")))
+    # The last word only: sources disagree on particles ('Oord' with 'van den' apart, or 'van den Oord').
+    words = str(names[0].get("family") or names[0].get("literal", "")).split()
+    return key_word(words[-1]) if words else ""
 
 
 def year_of(record: dict[str, Any]) -> int | None:
@@ -274,32 +276,45 @@ def _clusters(infos: list[_Info]) -> tuple[list[list[int]], list[str | None]]:
     by_id: dict[tuple[bool, str, str], int] = {}
     by_title: dict[tuple[bool, str, str], list[int]] = {}
     reasons: list[str | None] = [None] * len(infos)
+    moved: dict[int, int] = {}  # a group joined into another one -> that group
+
+    def find(group: int) -> int:
+        while group in moved:
+            group = moved[group]
+        return group
+
+    def fits(info: _Info, group: int, by_title: bool) -> bool:
+        return not any(_conflict(info, infos[i], by_title) for i in groups[group])
+
     for info in infos:
         target = None
-        for kind, values in (("DOI", info.dois), ("arXiv id", info.arxiv)):
-            for value in sorted(values):
-                group = by_id.get((info.preprint, kind, value))
-                if group is not None and not any(_conflict(info, infos[i], False) for i in groups[group]):
-                    target, reasons[info.index] = group, f"same {kind} {value}"
-                    break
-            if target is not None:
+        ids = [(kind, value) for kind, values in (("DOI", info.dois), ("arXiv id", info.arxiv)) for value in sorted(values)]
+        for kind, value in ids:
+            group = by_id.get((info.preprint, kind, value))
+            if group is not None and fits(info, find(group), False):
+                target, reasons[info.index] = find(group), f"same {kind} {value}"
                 break
         title_key = (info.preprint, info.title, info.family)
         if target is None and info.title and info.family:
             for group in by_title.get(title_key, []):
-                if not any(_conflict(info, infos[i], True) for i in groups[group]):
-                    target, reasons[info.index] = group, "same title, first author and year (within one)"
+                if fits(info, find(group), True):
+                    target, reasons[info.index] = find(group), "same title, first author and year (within one)"
                     break
         if target is None:
             target = len(groups)
             groups.append([])
         groups[target].append(info.index)
-        for kind, values in (("DOI", info.dois), ("arXiv id", info.arxiv)):
-            for value in values:
-                by_id.setdefault((info.preprint, kind, value), target)
+        for kind, value in ids:
+            other = find(by_id.setdefault((info.preprint, kind, value), target))
+            # This record shares an identifier with a second group: the two groups are one work.
+            if other != target and all(fits(infos[i], target, False) for i in groups[other]):
+                for first in (groups[target][0], groups[other][0]):
+                    reasons[first] = reasons[first] or f"same {kind} {value} as a record read later"
+                groups[target] = sorted(groups[target] + groups[other])
+                groups[other], moved[other] = [], target
         if info.title and info.family and target not in by_title.setdefault(title_key, []):
             by_title[title_key].append(target)
-    return groups, reasons
+    return [g for g in groups if g], reasons
 
 
 def _links(infos: list[_Info], groups: list[list[int]]) -> list[tuple[int, int, str]]:

@@ -116,6 +116,16 @@ def test_arxiv_id_with_version_matches_arxiv_doi_and_old_style() -> None:
     assert [m.matched for m in log.merges] == [["same arXiv id 2210.06313"], ["same arXiv id hep-th/9711200"]]
 
 
+def test_a_record_with_both_identifiers_joins_two_groups() -> None:
+    a = rec("Deep Networks: A Study", "Hinton", 2006, DOI="10.1/dn", **{"container-title": "Science"})
+    b = rec("Deep Networks", "Hinton", 2006, URL="https://arxiv.org/abs/0601.00001", **{"container-title": "Science"})
+    c = rec("Deep networks", "Hinton", 2006, DOI="10.1/DN", number="arXiv:0601.00001v2")
+    library, log = merged(a, b, c)
+    assert len(library) == 1 and library.records[0]["title"] == "Deep Networks: A Study"
+    assert log.merges[0].sources == [Position("in.json", 1), Position("in.json", 2), Position("in.json", 3)]
+    assert log.merges[0].matched == ["same arXiv id 0601.00001 as a record read later", "same DOI 10.1/dn"]
+
+
 @pytest.mark.parametrize("second, merges", [
     (rec("Deep Learning", "LeCun", 2016), True),                # year within one
     (rec("DEEP LEARNING!", "Lecun", 2014), True),               # case and punctuation folded
@@ -129,6 +139,15 @@ def test_arxiv_id_with_version_matches_arxiv_doi_and_old_style() -> None:
 def test_title_author_year_rule(second: dict, merges: bool) -> None:
     library, _ = merged(rec("Deep Learning", "LeCun", 2015, DOI="10.1038/nature14539"), second)
     assert len(library) == (1 if merges else 2)
+
+
+def test_particles_written_apart_or_in_the_family_name_agree() -> None:
+    a = {"type": "article", "title": "WaveNet", "issued": {"date-parts": [[2016]]},
+         "author": [{"given": "Aäron", "non-dropping-particle": "van den", "family": "Oord"}]}
+    b = {"type": "article", "title": "Wavenet", "issued": {"date-parts": [[2016]]},
+         "author": [{"given": "Aaron", "family": "van den Oord"}]}
+    library, _ = merged(a, b)
+    assert len(library) == 1
 
 
 def test_two_editions_are_never_merged_even_a_year_apart() -> None:
@@ -295,6 +314,25 @@ def test_report_file_and_one_line_summary_golden(tmp_path: Path) -> None:
         f"10 listed; 0 format warnings; report in {report}",
     ]
     assert report.read_text(encoding="utf-8") == (GOLDEN / "report.txt").read_text(encoding="utf-8")
+
+
+def test_cli_prefer_published_lists_only_published_versions() -> None:
+    result = subprocess.run([sys.executable, "-m", "bibtool", "convert", *SOURCES, "--to", "csl-json",
+                             "--prefer", "published"], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert result.returncode == 0, result.stderr
+    ids = [r["id"] for r in json.loads(result.stdout)]
+    assert ids == ["li2022lazy", "zhou2023distillspec", "zaheer2023teacher", "Maldacena:1997re", "lecun2015deep",
+                   "sutton2018reinforcement", "goodfellow2016deep", "sutton1998reinforcement"]
+    assert result.stderr.splitlines()[-1] == (
+        "bibtool: 15 records read, 5 duplicates merged into 4 records, 2 preprint/published pairs linked, "
+        "2 hidden by --prefer; 8 listed; 0 format warnings")
+
+
+def test_cli_rejects_an_unknown_prefer_value() -> None:
+    result = subprocess.run([sys.executable, "-m", "bibtool", "convert", *SOURCES, "--to", "csl-json",
+                             "--prefer", "newest"], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert result.returncode == 2 and result.stdout == ""
+    assert "'newest' is not one of 'both', 'published', 'preprint'" in result.stderr
 
 
 def test_report_puts_format_losses_under_their_record() -> None:
