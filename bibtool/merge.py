@@ -566,8 +566,9 @@ def finish(library: Library, log: MergeLog, prefer: str = "both") -> None:
             if not isinstance(related, list):
                 continue  # a malformed custom object is reported by validation, not repaired here
             entry = _related(other, relation, id(other) not in hidden)
-            if entry not in related:
-                related.append(entry)
+            # An input may hold this link already (our own CSL-JSON read back): this run's entry replaces it.
+            related[:] = [e for e in related if not (isinstance(e, dict) and e.get("relation") == relation
+                                                     and e.get("id") == entry.get("id"))] + [entry]
     kept_records, kept_positions = [], []
     for index, record in enumerate(library.records):
         if id(record) in hidden:

@@ -316,6 +316,23 @@ def test_report_file_and_one_line_summary_golden(tmp_path: Path) -> None:
     assert report.read_text(encoding="utf-8") == (GOLDEN / "report.txt").read_text(encoding="utf-8")
 
 
+def test_merging_the_output_with_its_sources_changes_nothing(tmp_path: Path) -> None:
+    first = tmp_path / "first.json"
+    first.write_text(bibtool.write(read_fixture(), "csl-json"), encoding="utf-8")
+    import os
+
+    here = os.getcwd()
+    os.chdir(REPO)
+    try:
+        again = bibtool.read([str(first), *SOURCES])
+    finally:
+        os.chdir(here)
+    assert [str(d) for d in again.report] == []
+    assert bibtool.write(again, "csl-json") == first.read_text(encoding="utf-8")
+    assert again.metadata["merge_log"].summary() == (
+        "25 records read, 15 duplicates merged into 10 records, 2 preprint/published pairs linked")
+
+
 def test_cli_prefer_published_lists_only_published_versions() -> None:
     result = subprocess.run([sys.executable, "-m", "bibtool", "convert", *SOURCES, "--to", "csl-json",
                              "--prefer", "published"], capture_output=True, text=True, cwd=REPO, timeout=120)
