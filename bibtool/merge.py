@@ -166,7 +166,7 @@ def edition_of(record: dict[str, Any]) -> str | None:
 def _isbn13(text: str) -> str:
     """An ISBN as 13 digits, so that the ISBN-10 and ISBN-13 of one book compare equal."""
     digits = re.sub(r"[^0-9x]", "", text.lower())
-    if len(digits) != 10:
+    if len(digits) != 10 or not digits[:9].isdigit():
         return digits
     core = "978" + digits[:9]
     check = (10 - sum(int(c) * (1 if n % 2 == 0 else 3) for n, c in enumerate(core)) % 10) % 10
