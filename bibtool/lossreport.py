@@ -81,13 +81,19 @@ def build(library: Library, sections: Sections, log: MergeLog | None = None, key
         for diagnostic in diagnostics:
             place(diagnostic, f"{target}")
 
+    entries = {id(entry.record): entry for entry in log.merges}
+    links: dict[int, list[str]] = {}
+    for link in log.links:
+        links.setdefault(id(link.preprint), []).append(f"published version: {link.published.get('id')} ({link.reason})")
+        links.setdefault(id(link.published), []).append(f"preprint version: {link.preprint.get('id')} ({link.reason})")
+
     lines = [f"bibtool report: {log.summary()}; {len(listed)} records listed", ""]
     for n, record in enumerate(everyone):
         head = f"{record.get('id', '(no key)')}: {_title(record)}"
         if n >= len(listed):
             head += "  [not listed: " + log.hidden[n - len(listed)][2] + "]"
         lines.append(head)
-        entry = log.entry_for(record)
+        entry = entries.get(id(record))
         if entry is not None:
             lines.append("  merged from: " + ", ".join(_where(p) for p in entry.sources))
             for position, how in zip(entry.sources[1:], entry.matched):
@@ -99,11 +105,7 @@ def build(library: Library, sections: Sections, log: MergeLog | None = None, key
                     lines.append(f"      not {value!r} from {_where(position)}")
         else:
             lines.append(f"  from: {_where(positions[n])}")
-        for link in log.links:
-            if link.preprint is record:
-                lines.append(f"  published version: {link.published.get('id')} ({link.reason})")
-            elif link.published is record:
-                lines.append(f"  preprint version: {link.preprint.get('id')} ({link.reason})")
+        lines += [f"  {text}" for text in links.get(id(record), [])]
         lines += [f"  {note}" for note in notes[n]]
         lines.append("")
     if general:
