@@ -402,7 +402,7 @@ def _choose(name: str, values: list[Any]) -> tuple[int, str]:
         winner, tie = best(_date_score)
         reason = "more precise date"
     elif name == "type":
-        winner, tie = best(lambda v: v not in GENERIC_TYPES)
+        winner, tie = best(lambda v: str(v) not in GENERIC_TYPES)
         reason = "more specific type"
     else:
         winner, tie = best(lambda v: len(str(v)))
