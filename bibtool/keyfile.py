@@ -97,7 +97,7 @@ class KeyFile:
                 record["id"] = safe_key(given)
                 self._change(given, record["id"], (identities(record) or ["(no identity)"])[0],
                              "keys hold no '/'", library.report, position)
-            recorded = self._recorded(record)
+            recorded = self._recorded(record) if self.keys else []
             free = [(key, identity) for key, identity in recorded if key not in claimed]
             if not free:
                 for key, identity in recorded:
@@ -151,6 +151,8 @@ class KeyFile:
             change.new = str(record["id"])
             report.warning("key-changed", f"key {change.old!r} is now {change.new!r}: {change.reason}", position)
         self._pending.clear()
+        if self.path is None:
+            return  # no key file to record the keys in
         for record in library.records:
             for identity in identities(record):
                 if self.keys.get(identity) != record["id"]:
