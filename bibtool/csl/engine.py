@@ -161,8 +161,9 @@ class _Bibliography(CitationStylesBibliography):
         self.names_shown: dict[str, int] = {}
 
 
-def render_bibliography(items: list[dict[str, Any]], path: str, locale: str) -> tuple[list[str], list[str]]:
-    """The entries (in marker text, see bibtool.csl.marks) in the style's order, and the math they point to."""
+def render_bibliography(items: list[dict[str, Any]], path: str, locale: str) -> tuple[list[str], list[str], list[int]]:
+    """The entries (in marker text, see bibtool.csl.marks) in the style's order, the math they point
+    to, and for each entry the index of its item."""
     refs = source.Source(items)
     style = load_style(path, locale)
     with _LOCK:
@@ -174,7 +175,8 @@ def render_bibliography(items: list[dict[str, Any]], path: str, locale: str) -> 
         _add_year_suffixes(style, bibliography)
         bibliography.names_shown = _names_to_show(style, bibliography)
         rendered = _render_entries(style, bibliography)
-    return rendered, refs.maths
+        order = [int(item.key[1:]) for item in bibliography.items]
+    return rendered, refs.maths, order
 
 
 def _add_year_suffixes(style: _Style, bibliography: _Bibliography) -> None:

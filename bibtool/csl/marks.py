@@ -59,12 +59,12 @@ def _latex_encoder():
                                  unknown_char_policy="replace", unknown_char_warning=False)
 
 
-_MATH_ALPHANUMERIC = re.compile("[\U0001D400-\U0001D7FF]")
+_MATH_ALPHANUMERIC = re.compile("[\U0001D400-\U0001D7FFℂℊℋℌℍℐℑℒℕℙℚℛℜℝℤℨℬℭℯℰℱℳℴ]")
 
 
 def escape_latex(text: str) -> str:
     """Text as LaTeX that typesets it literally and cannot run a command."""
-    # Mathematical letters (𝒩) would need packages such as mathrsfs: plain letters compile everywhere.
+    # Mathematical letters (𝒩, ℝ) would need packages such as mathrsfs: plain letters compile everywhere.
     text = _MATH_ALPHANUMERIC.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text)
     return _latex_encoder().unicode_to_latex(text)
 

@@ -8,6 +8,12 @@ from functools import lru_cache
 
 from bibtool.text.texsafety import find_unsafe_tex
 
+# Math commands that need a package (amssymb, amsmath, mathrsfs, bm): a span using one is typeset as
+# Unicode text instead, so the LaTeX output compiles in any document.
+NEEDS_PACKAGE = frozenset("""mathbb mathscr mathfrak mathds bm boldsymbol text operatorname tfrac dfrac binom
+    eqref lesssim gtrsim varnothing coloneqq iint iiint mathbbm""".split())
+_COMMAND = re.compile(r"\\([A-Za-z]+)")
+
 MATH = re.compile(r"(?<!\\)\$(?!\s)([^$]+?)(?<![\s\\])\$")
 
 
@@ -42,8 +48,12 @@ def render(tex: str, output: str, italic: bool = False) -> str:
     if output == "latex":
         from bibtool.csl.marks import escape_latex
 
-        if not find_unsafe_tex(tex) and _balanced(tex) and "\\begin" not in tex and "$" not in tex:
-            return f"${tex}$"
+        portable = not NEEDS_PACKAGE.intersection(_COMMAND.findall(tex))
+        if portable and not find_unsafe_tex(tex) and _balanced(tex) and "\\begin" not in tex and "$" not in tex:
+            # pdfLaTeX takes no raw Unicode in math (μ): such characters become commands (\mu).
+            return "$" + re.sub(r"[^\x00-\x7f]", lambda m: escape_latex(m.group(0)), tex) + "$"
+        if not portable:
+            return escape_latex(to_unicode(tex))
         return escape_latex(f"${tex}$")  # unsafe math is shown as its source text, never run
     text = to_unicode(tex)
     if italic and output in ("html", "markdown"):

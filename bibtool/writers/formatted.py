@@ -46,8 +46,15 @@ def entries(items: list[dict[str, Any]], style: str = "apa", locale: str = "en-U
     """The bibliography entries of CSL-JSON items, sorted as the style says, in one output markup."""
     if output not in OUTPUTS:
         raise UsageError(f"unknown output {output!r}; choose one of: {', '.join(OUTPUTS)}")
-    rendered, maths = engine.render_bibliography(items, style_path(style), locale)
+    rendered, maths, _ = engine.render_bibliography(items, style_path(style), locale)
     return [marks.convert(entry, output, maths) for entry in rendered]
+
+
+def marked_entries(items: list[dict[str, Any]], style: str = "apa", locale: str = "en-US"):
+    """(item index, entry in marker text) in the style's order, and the math table: for callers that
+    add their own markup (the CV) before marks.convert."""
+    rendered, maths, order = engine.render_bibliography(items, style_path(style), locale)
+    return list(zip(order, rendered)), maths
 
 
 def write(library: Library, options: Options, report: Report) -> str:
