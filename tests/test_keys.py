@@ -59,3 +59,20 @@ def test_existing_keys_are_kept_and_avoided() -> None:
     assign_keys(records)
     assert kept["id"] == "li2024mechanics"
     assert new["id"] == "li2024mechanicsa"
+
+
+def test_malformed_records_get_a_key_not_a_crash() -> None:
+    assert base_key({"type": "book", "author": "Ann Author", "issued": "2020", "title": 7}) == "anon"
+    assert base_key({"type": "book", "author": [{"family": "Ng"}], "issued": {"date-parts": "2020"}, "title": "Deep"}) == "ngdeep"
+
+
+def test_malformed_csl_json_is_reported_not_a_traceback(tmp_path) -> None:
+    import bibtool
+
+    path = tmp_path / "bad.json"
+    path.write_text('[{"id": "a", "type": "book", "author": {"family": "X"}, "issued": [2020]}]', encoding="utf-8")
+    library = bibtool.read(path)
+    assert [str(d) for d in library.report] == [
+        f"{path}:1:2: error: record a: author must be a list of name objects",
+        f"{path}:1:2: error: record a: issued must be a CSL date object",
+    ]

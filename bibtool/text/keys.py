@@ -37,15 +37,18 @@ def first_title_word(title: str) -> str:
 
 
 def base_key(record: dict) -> str:
-    """`familyYEARfirstword` for a record, from its first author (or editor), year and title."""
+    """`familyYEARfirstword` for a record, from its first author (or editor), year and title.
+
+    Malformed values (reported by the record checks) give an empty part, never an exception.
+    """
     names = record.get("author") or record.get("editor") or []
-    family = ""
-    if names:
-        first = names[0]
-        family = key_word(first.get("family") or first.get("literal", "").split(" ")[0])
-    parts = (record.get("issued") or {}).get("date-parts") or [[]]
-    year = str(parts[0][0]) if parts and parts[0] else ""
-    return (family or "anon") + key_word(year) + first_title_word(record.get("title", ""))
+    first = names[0] if isinstance(names, list) and names and isinstance(names[0], dict) else {}
+    family = key_word(str(first.get("family") or str(first.get("literal", "")).split(" ")[0]))
+    issued = record.get("issued")
+    parts = issued.get("date-parts") if isinstance(issued, dict) else None
+    year = str(parts[0][0]) if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0] else ""
+    title = record.get("title")
+    return (family or "anon") + key_word(year) + first_title_word(title if isinstance(title, str) else "")
 
 
 def suffixes():
