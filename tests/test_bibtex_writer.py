@@ -375,3 +375,24 @@ def test_month_that_is_not_a_calendar_month_is_reported_not_a_crash() -> None:
     text = entry_text({"id": "k", "type": "book", "title": "T", "issued": {"date-parts": [[2020, 13, 2]]}}, Options(), report)
     assert "year  = {2020}" in text and "month" not in text
     assert [d.message for d in report] == ["record k: month 13 is not a calendar month; not written"]
+
+
+MERGE_FIXTURES = sorted((Path(__file__).parent / "fixtures" / "merge").iterdir())
+
+
+def test_biblatex_links_preprint_and_published_versions_with_related() -> None:
+    library = bibtool.read(MERGE_FIXTURES)
+    entries = {e.key: e for e in bibtexparser.parse_string(bibtool.write(library, "biblatex")).entries}
+    assert entries["zaheer2022teacher"]["related"] == "zaheer2023teacher"
+    assert entries["zaheer2023teacher"]["related"] == "zaheer2022teacher"
+    assert entries["Maldacena:1997re"]["related"] == "hep-th-9711200"
+    assert entries["hep-th-9711200"]["related"] == "Maldacena:1997re"
+    assert sum("related" in e.fields_dict for e in entries.values()) == 4
+
+
+def test_bibtex_reports_the_version_links_it_cannot_hold() -> None:
+    library = bibtool.read(MERGE_FIXTURES)
+    text = bibtool.write(library, "bibtex")
+    assert "related" not in text
+    assert "bibtex has no field for custom.related (4 records, first zaheer2022teacher); not written" in [
+        d.message for d in library.report]

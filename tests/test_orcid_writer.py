@@ -438,3 +438,18 @@ def test_round_trip_keeps_title_authors_date_type_ids_and_abstract(record: dict[
         assert len(back["abstract"]) <= 5000
     else:
         assert "abstract" not in back
+
+
+def test_linked_versions_carry_version_of_ids(bulk_xsd) -> None:
+    import bibtool
+
+    library = bibtool.read(sorted((REPO / "tests" / "fixtures" / "merge").iterdir()))
+    by_id = {r["id"]: r for r in library.records}
+    assert writer.external_ids(by_id["zaheer2023teacher"])[-1] == (
+        "arxiv", "2208.06825", "https://arxiv.org/abs/2208.06825", "version-of")
+    # the published paper's own arXiv id is the preprint's: it is not listed twice
+    assert [i for i in writer.external_ids(by_id["hep-th-9711200"]) if i[3] == "version-of"] == [
+        ("doi", "10.4310/ATMP.1998.v2.n2.a1", "https://doi.org/10.4310/ATMP.1998.v2.n2.a1", "version-of")]
+    text = bibtool.write(library, "orcid")
+    assert text.count("<common:external-id-relationship>version-of</common:external-id-relationship>") == 3
+    assert bulk_xsd.validate(etree.fromstring(text.encode("utf-8")))

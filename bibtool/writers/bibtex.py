@@ -205,6 +205,11 @@ def _fields(record: dict[str, Any], options: Options, report: Report, where: str
         if name in names or (preprint and name == "pubstate"):
             continue
         fields.append((name, _raw(name, str(value), encode)))
+    if dialect == "biblatex":
+        # preprint <-> published version links from the merge step; only to entries in this output
+        related = [str(r["id"]) for r in (record.get("custom") or {}).get("related") or [] if r.get("listed", True)]
+        if related:
+            fields.append(("related", ",".join(valid_key(k) for k in related)))
     order = {name: i for i, name in enumerate(table["layout"]["order"])}
     return sorted(fields, key=lambda f: order.get(f[0], len(order)))
 
@@ -248,7 +253,8 @@ def _unwritten(record: dict[str, Any], dialect: str) -> list[str]:
     if dialect == "biblatex":
         known |= {"original-date", "event-date"}
     lost = [v for v in record if v not in known]
-    lost += [f"custom.{k}" for k in (record.get("custom") or {}) if k not in CUSTOM_WRITTEN]
+    written = CUSTOM_WRITTEN | ({"related"} if dialect == "biblatex" else set())
+    lost += [f"custom.{k}" for k in (record.get("custom") or {}) if k not in written]
     return lost
 
 

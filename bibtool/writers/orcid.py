@@ -101,6 +101,10 @@ def work_type(record: dict[str, Any]) -> str:
     return table()["to_orcid"]["types"].get(record.get("type", ""), "other")
 
 
+def _unversioned(identifier: str) -> str:
+    return re.sub(r"v\d+$", "", identifier.strip().lower())
+
+
 def external_ids(record: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """(type, value, url, relationship) of every id ORCID can hold, the work's own ids first."""
     ids: list[tuple[str, str, str, str]] = []
@@ -119,6 +123,13 @@ def external_ids(record: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         if "part_of_unless" in rule and record.get("type") not in rule["part_of_unless"]:
             relationship = "part-of"
         ids.append((rule["type"], value, rule["url"] + value if rule["url"] else "", relationship))
+    own = {_unversioned(value) for _, value, _, relationship in ids if relationship == "self"}
+    for other in record.get("custom", {}).get("related", []):
+        # the other version of this work (preprint <-> published), linked by the merge step
+        for variable, value in (("arxiv", other.get("arxiv")), ("DOI", other.get("DOI"))):
+            if value and _unversioned(value) not in own:
+                rule = rules[variable]
+                ids.append((rule["type"], value, rule["url"] + value, "version-of"))
     for name, value in sorted(record.get("custom", {}).get("extra", {}).items()):
         # ids the ORCID reader could not map come back as they were read
         parts = name.split(":")
@@ -357,7 +368,7 @@ def element(work: _Work) -> etree._Element:
 
 # Hub fields no ORCID work element holds (the BibTeX citation may still carry them).
 _UNHELD = ("keyword", "volume", "issue", "page", "publisher-place", "note")
-_HELD_CUSTOM = ("extra", "authors_truncated", "contributor_orcids")
+_HELD_CUSTOM = ("extra", "authors_truncated", "contributor_orcids", "related")
 
 
 def _take_stock(record: dict[str, Any], work: _Work | None, key: str, position: Position | None, feed: _Feed) -> None:
