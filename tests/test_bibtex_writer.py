@@ -396,3 +396,11 @@ def test_bibtex_reports_the_version_links_it_cannot_hold() -> None:
     assert "related" not in text
     assert "bibtex has no field for custom.related (4 records, first zaheer2022teacher); not written" in [
         d.message for d in library.report]
+
+
+def test_private_use_characters_are_removed_and_reported() -> None:
+    report = Report()
+    text = entry_text({"id": "k", "type": "book", "title": "A\ue000B <i>x</i>"}, Options(dialect="biblatex"), report)
+    assert "title = {{AB} \\textit{x}}," in text
+    assert [d.message for d in report] == [
+        "record k: field title holds private-use characters such as U+E000, which mean nothing outside one font; removed"]

@@ -258,10 +258,33 @@ def _unwritten(record: dict[str, Any], dialect: str) -> list[str]:
     return lost
 
 
+# Private-use characters mean something only in one font, and our LaTeX encoding uses some as
+# internal placeholders for rich text, so they are removed (and reported) before anything else.
+PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd]")
+
+
+def _without_private_use(value: Any, field: str, found: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        if PRIVATE_USE.search(value):
+            found.setdefault(field, PRIVATE_USE.search(value).group(0))
+            return PRIVATE_USE.sub("", value)
+        return value
+    if isinstance(value, dict):
+        return {k: _without_private_use(v, f"{field}.{k}" if field else k, found) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_private_use(v, field, found) for v in value]
+    return value
+
+
 def entry_text(record: dict[str, Any], options: Options, report: Report, position: Position | None = None) -> str:
     """One record as a BibTeX/BibLaTeX entry; errors (unsafe TeX, no LaTeX form) go to `report`, text is ''."""
     key = str(record.get("id") or "")
     where = f"record {key or '(no key)'}"
+    private: dict[str, str] = {}
+    record = _without_private_use(record, "", private)
+    for field, char in private.items():
+        report.warning("private-use", f"{where}: field {field} holds private-use characters such as U+{ord(char):04X}, "
+                       "which mean nothing outside one font; removed", position)
     failed = False
     for field, value in _strings(record):
         found = find_unsafe_tex(value, latex_source=False)
