@@ -170,6 +170,7 @@ def render_bibliography(items: list[dict[str, Any]], path: str, locale: str) -> 
         bibliography = _Bibliography(style, refs)
         if style.root.bibliography is None:
             raise UsageError(f"style {path} has no bibliography layout")
+        fixes.reset()
         bibliography.sort()
         bibliography.numbers = {key: n for n, key in enumerate(bibliography.keys, 1)}
         _add_year_suffixes(style, bibliography)
@@ -192,7 +193,10 @@ def _add_year_suffixes(style: _Style, bibliography: _Bibliography) -> None:
     add_given = citation.get("disambiguate-add-givenname", "false").lower() == "true"
     et_al_min = int(citation.get("et-al-min", style.root.get("et-al-min", "0")))
     use_first = int(citation.get("et-al-use-first", style.root.get("et-al-use-first", "1")))
+    # "...-with-initials" rules add initials only: C. G. and Charles G. Broyden stay ambiguous.
+    initials_only = citation.get("givenname-disambiguation-rule", "by-cite").endswith("with-initials")
     groups: dict[tuple, list] = {}
+    fixes.reset()
     layout = citation.layout  # held: lxml forgets Python attributes of a proxy nobody holds
     for item in bibliography.items:
         layout.repressed = {}
@@ -204,12 +208,16 @@ def _add_year_suffixes(style: _Style, bibliography: _Bibliography) -> None:
         # Added names tell items apart if any name differs; added given names only for the names shown.
         shown = len(names) if add_names or not et_al_min or len(names) < et_al_min else use_first
         family = tuple(str(n.get("family", n.get("literal", ""))) for n in names) if add_names else ()
-        given = tuple(str(n.get("given", "")) for n in names[:shown]) if add_given else ()
+        given = tuple(_given_key(str(n.get("given", "")), initials_only) for n in names[:shown]) if add_given else ()
         groups.setdefault((text, family, given), []).append(item)
     for items in groups.values():
         if len(items) > 1:
             for n, item in enumerate(items):
                 item.reference["year_suffix"] = _suffix(n)
+
+
+def _given_key(given: str, initials_only: bool) -> str:
+    return fixes.initialize(given, ".", hyphen=True) if initials_only else given
 
 
 def _names_to_show(style: _Style, bibliography: _Bibliography) -> dict[str, int]:
@@ -270,6 +278,7 @@ def _render_entries(style: _Style, bibliography: _Bibliography) -> list[str]:
     inside = (style.root.get_locale_option("punctuation-in-quote") or "false").lower() == "true"
     layout.substitute = style.root.bibliography.get("subsequent-author-substitute")
     layout.first_names, layout.previous_names = {}, None
+    fixes.reset()
     prints_suffix = bool(style.root.xpath_search('//cs:text[@variable="year-suffix"]'))
     out = []
     for item in bibliography.items:

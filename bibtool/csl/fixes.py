@@ -91,7 +91,7 @@ def _title_case(text, stop):
     """CSL title case as citeproc-js applies it: lower-case words that are not stop words are
     capitalized, and stop words too when first, last or after a colon; hyphen parts count as words."""
     words = [w for segment in (text if isinstance(text, MixedString) else [text])
-             if not isinstance(segment, NoCase) for w in re.split(r"[\s-]+|(?<=[a-z])\.(?=[a-z])", str(segment)) if w]
+             if not isinstance(segment, NoCase) for w in re.split(r"[\s-]+|(?<=[a-z])\.(?=[A-Za-z])", str(segment)) if w]
     state = {"after": True, "seen": 0}
 
     def one(part: str, is_last: bool) -> str:
@@ -102,7 +102,7 @@ def _title_case(text, stop):
 
     def change(word: str, first: bool) -> str:
         # Hyphens, and periods inside a word ("scikit-learn.org"), separate words as in citeproc-js.
-        pieces = re.split(r"(-|(?<=[a-z])\.(?=[a-z]))", word)
+        pieces = re.split(r"(-|(?<=[a-z])\.(?=[A-Za-z]))", word)
         out = []
         for piece in pieces:
             if piece in ("-", "."):
@@ -128,24 +128,39 @@ class PageRange:
 
 
 class _Count:
-    """Variables called and variables rendered non-empty so far (rendering holds engine._LOCK)."""
+    """Variables called and rendered so far, and the variables a substitute already printed per item
+    (engine resets `suppressed` before each pass; rendering holds engine._LOCK)."""
 
     called = 0
     rendered = 0
+    printed: list[str] = []
+    suppressed: dict[str, set[str]] = {}
 
 
 def _counted(method):
-    """Count a variable-calling element's evaluation, and whether it printed something."""
+    """Count a variable-calling element's evaluation and whether it printed something; an element
+    whose variables a cs:substitute already printed for this item prints nothing."""
 
-    def wrapper(self, *args, **kwargs):
+    def wrapper(self, item, *args, **kwargs):
+        variables = (self.get("variable") or "").split()
+        done = _Count.suppressed.get(item.key)
+        if done and variables and all(v in done for v in variables):
+            raise VariableError
         _Count.called += 1
-        result = method(self, *args, **kwargs)
+        result = method(self, item, *args, **kwargs)
         text = result[0] if isinstance(result, tuple) else result
         if text is not None and str(text) != "":
             _Count.rendered += 1
+            _Count.printed.extend(variables)
         return result
 
     return wrapper
+
+
+def reset() -> None:
+    """Forget what substitutes printed: called before each pass over the items."""
+    _Count.printed = []
+    _Count.suppressed = {}
 
 
 class Group(model.Group):
@@ -339,11 +354,28 @@ class Names(model.Names):
 
 
 class Substitute(model.Substitute):
-    """Fix: the substitute lookup stores the whole variable list ("editor translator") as one entry."""
+    """Fix: what a substitute printed is suppressed in the rest of the entry (CSL 1.0.2 §substitute).
+    citeproc-py only noted a direct child's variable attribute (as one "editor translator" string), so
+    a title standing in for a missing author through a macro was printed twice (APA, IRIDIA)."""
 
-    def add_to_repressed_list(self, child, context):
-        layout = context.get_layout()
-        layout.repressed.setdefault(child.tag, []).extend((child.get("variable") or "").split())
+    def render(self, item, context=None, **kwargs):
+        for child in self.getchildren():
+            start = len(_Count.printed)
+            try:
+                if isinstance(child, model.Names) and child.name is None:
+                    names = self.xpath_search("./parent::cs:names[1]")[0]
+                    text = child.render(item, names_context=names, context=context, **kwargs)
+                else:
+                    text = child.render(item, context=context, **kwargs)
+            except VariableError:
+                continue
+            if text:
+                printed = set(_Count.printed[start:]) | set((child.get("variable") or "").split())
+                _Count.suppressed.setdefault(item.key, set()).update(printed)
+                layout = context.get_layout()
+                layout.repressed.setdefault(child.tag, []).extend(printed)
+                return text
+        return None
 
 
 def initialize(given: str, mark: str, hyphen: bool, everything: bool = True) -> str:
@@ -352,9 +384,14 @@ def initialize(given: str, mark: str, hyphen: bool, everything: bool = True) -> 
     Fix: citeproc-py turns "Kuo-tsung" into "K.-. tsung ." and cannot leave full names alone.
     With `everything` False (CSL initialize="false") only names that already are initials get `mark`.
     """
+    # An abbreviated name ("Jr.", "Wm.") is kept as written, as citeproc-js does.
+    given = re.sub(r"(?<!\S)([A-Z][a-z]+)\.(?=\s|$)", "\\1\u2024", given)
     given = re.sub(r"\.\s*-", "-", given).replace(".", " ")
     out = ""
     for token in given.split():
+        if token.endswith("\u2024"):
+            out += token[:-1] + ". "
+            continue
         parts = token.split("-")
         if len(parts) > 1 and not hyphen:
             parts = [p for p in parts if p]

@@ -6,7 +6,7 @@ import re
 
 from bibtool.csl import marks
 
-_M = f"[{re.escape(marks.MARKERS)}]*"  # markers may sit between two punctuation marks
+_M = f"[{re.escape(marks.TAG_MARKERS)}]*"  # tag markers may sit between two punctuation marks
 _CLOSE_QUOTES = "\u201d\u2019"
 
 

@@ -12,7 +12,7 @@ from citeproc.source.json import CiteProcJSON
 from bibtool.csl import marks, texmath
 
 # CSL-JSON rich text (citeproc-js's set); everything else in a title is text and will be escaped.
-_RICH = re.compile(r"<(/?)(i|b|sup|sub)>", re.I)
+_RICH = re.compile(r'<(/?)(i|b|sup|sub)>|<span style="font-variant:\s*small-caps;?">|<span class="nocase">|</span>', re.I)
 _KNOWN = set(VARIABLES)
 
 
@@ -54,26 +54,50 @@ class Source(CiteProcJSON):
 
     def _rich(self, text: str) -> str:
         """Data text with markers for CSL rich-text tags and for `$...$` math (kept out of text-case)."""
-        text = _typographic(marks.clean(text))
 
         def math(match: re.Match[str]) -> str:
             self.maths.append(match.group(1))
             return f'<span class="nocase">{marks.MATH_OPEN}{len(self.maths) - 1}{marks.MATH_CLOSE}</span>'
 
-        text = texmath.MATH.sub(math, text)
+        text = texmath.MATH.sub(math, marks.clean(text))
+        spans: list[str] = []  # which kind of <span> each </span> closes
+        out = []
+        for n, piece in enumerate(_split(text)):
+            if n % 2 == 0:
+                out.append(_typographic(piece))
+                continue
+            match = _RICH.fullmatch(piece)
+            token = piece.lower()
+            if match.group(2):
+                out.append((marks.CLOSE if match.group(1) else marks.OPEN)[match.group(2).lower()])
+            elif token == "</span>":
+                kind = spans.pop() if spans else "text"  # a stray closing tag is text
+                out.append(marks.CLOSE["sc"] if kind == "sc" else piece)
+            else:
+                spans.append("nocase" if "nocase" in token else "sc")
+                out.append(piece if "nocase" in token else marks.OPEN["sc"])
+        return "".join(out)
 
-        def tag(match: re.Match[str]) -> str:
-            return (marks.CLOSE if match.group(1) else marks.OPEN)[match.group(2).lower()]
 
-        return _RICH.sub(tag, text)
+def _split(text: str) -> list[str]:
+    """Text and tags, alternating (text first), as re.split with the whole tag captured."""
+    out, last = [], 0
+    for match in _RICH.finditer(text):
+        out += [text[last:match.start()], match.group(0)]
+        last = match.end()
+    return out + [text[last:]]
 
 
 def _clean_name(name: dict[str, Any]) -> dict[str, Any]:
-    parts = {k: _typographic(marks.clean(str(v))) for k, v in name.items()
+    # citeproc-js sets a space after an initial run into a name ("F.Vallati" -> "F. Vallati").
+    parts = {k: re.sub(r"\.(?=[A-Z])", ". ", _typographic(marks.clean(str(v)))) if k != "given" else
+             _typographic(marks.clean(str(v))) for k, v in name.items()
              if k in ("family", "given", "dropping-particle", "non-dropping-particle", "suffix", "literal") and v}
     return parts or {"literal": ""}
 
 
 def _typographic(text: str) -> str:
-    """Fix: a straight apostrophe prints as typed; citeproc-js (and typesetting) use ’ (O’Brien)."""
-    return re.sub(r"(?<=\w)'|'(?=\w)", "\u2019", text)
+    """Fix: straight quotes print as typed; citeproc-js (and typesetting) use ’ (O’Brien) and “…”."""
+    text = re.sub(r"(?<=\w)'|'(?=\w)", "\u2019", text)
+    text = re.sub(r'(?:(?<=^)|(?<=[\s(\[]))"(?=\S)', "\u201c", text)
+    return re.sub(r'(?<=\S)"', "\u201d", text)

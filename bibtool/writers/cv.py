@@ -22,7 +22,7 @@ TYPE_GROUPS = [  # (heading, CSL types); preprints are told apart by genre/publi
     ("Theses and reports", {"thesis", "report"}),
 ]
 _LEFT = re.compile(f"{marks.OPEN['left']}.*?{marks.CLOSE['left']}\\s*|[{marks.OPEN['right']}{marks.CLOSE['right']}]")
-_GAP = f"[\\s\\-{re.escape(marks.MARKERS)}]*"  # between name parts: spaces, hyphens, style markup
+_GAP = f"[\\s\\-{re.escape(marks.TAG_MARKERS)}]*"  # between name parts: spaces, hyphens, style markup
 
 
 @dataclass(frozen=True)
