@@ -63,6 +63,12 @@ def source_name(path: str) -> str:
     return "<stdin>" if path == STDIN else path
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: str | os.PathLike, text: str) -> None:
     """Write text as UTF-8 to a temporary file beside `path`, then rename it into place."""
     target = Path(path)
@@ -71,6 +77,7 @@ def atomic_write(path: str | os.PathLike, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; give the usual permissions
         os.replace(tmp, target)
     except BaseException:
         try:

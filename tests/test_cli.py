@@ -155,3 +155,13 @@ def test_api_is_what_the_cli_uses(sample_path: Path, tmp_path: Path) -> None:
         bibtool.convert([BAD], "csl-json", output=tmp_path / "bad.json")
     assert "unknown month 'Foo'" in str(caught.value)
     assert not (tmp_path / "bad.json").exists()
+
+
+def test_written_files_get_the_usual_permissions(sample_path: Path, tmp_path: Path) -> None:
+    import os
+
+    out = tmp_path / "out.json"
+    assert run("convert", str(sample_path), "--to", "csl-json", "-o", str(out)).returncode == 0
+    mask = os.umask(0)
+    os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~mask
