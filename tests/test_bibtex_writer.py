@@ -404,3 +404,13 @@ def test_private_use_characters_are_removed_and_reported() -> None:
     assert "title = {{AB} \\textit{x}}," in text
     assert [d.message for d in report] == [
         "record k: field title holds private-use characters such as U+E000, which mean nothing outside one font; removed"]
+
+
+def test_double_hyphens_in_text_stay_two_hyphens() -> None:
+    # TeX joins -- into an en dash; a hub text with "--" means two hyphens, and reads back so.
+    library = bibtool.read(sorted((Path(__file__).parent.parent / "data").glob("*.txt")))
+    for dialect in ("bibtex", "biblatex"):
+        back = bibtool.loads(bibtool.write(library, dialect), "bibtex", "x.bib")
+        before = {r["id"]: r["abstract"] for r in library.records if "--" in r.get("abstract", "")}
+        after = {r["id"]: r["abstract"] for r in back.records if r["id"] in before}
+        assert len(before) == 3 and after == before

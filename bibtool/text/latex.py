@@ -196,7 +196,9 @@ def to_latex(text: str, ascii_only: bool = True) -> str:
             # Math stays as written; only non-ASCII symbols (μ, Δ) become commands for pdfLaTeX.
             out.append("".join(c if ord(c) < 128 or not ascii_only else _letter(c, True) for c in piece))
         else:
-            out.append("".join(_letter(c, ascii_only) for c in piece))
+            # "--" typed in the text means two hyphens; bare, TeX would join them into a dash.
+            out.append("".join("-{}" if c == "-" and piece[i + 1:i + 2] == "-" else _letter(c, ascii_only)
+                               for i, c in enumerate(piece)))
     return "".join(out)
 
 
