@@ -201,7 +201,9 @@ def _add_year_suffixes(style: _Style, bibliography: _Bibliography) -> None:
     for item in bibliography.items:
         layout.repressed = {}
         try:
-            text = str(layout.render_children(item) or "")
+            # Compared as text without punctuation: citeproc-js tells “Title” (a quoted article) and an
+            # italic Title apart no better than we do.
+            text = fixes.sort_text(marks.plain(str(layout.render_children(item) or "")))
         except Exception:  # a style whose citation needs a locator or position: nothing to disambiguate
             continue
         names = item.reference.get("author") or item.reference.get("editor") or []

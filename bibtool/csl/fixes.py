@@ -11,7 +11,7 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-from citeproc import model
+from citeproc import DATES, NUMBERS, model
 from citeproc.model import VariableError
 from citeproc.string import MixedString, NoCase, String, join
 from bibtool.csl import marks
@@ -91,7 +91,7 @@ def _title_case(text, stop):
     """CSL title case as citeproc-js applies it: lower-case words that are not stop words are
     capitalized, and stop words too when first, last or after a colon; hyphen parts count as words."""
     words = [w for segment in (text if isinstance(text, MixedString) else [text])
-             if not isinstance(segment, NoCase) for w in re.split(r"[\s-]+|(?<=[a-z])\.(?=[A-Za-z])", str(segment)) if w]
+             if not isinstance(segment, NoCase) for w in re.split(r"[\s/-]+|(?<=[a-z])\.(?=[A-Za-z])", str(segment)) if w]
     state = {"after": True, "seen": 0}
 
     def one(part: str, is_last: bool) -> str:
@@ -102,13 +102,15 @@ def _title_case(text, stop):
 
     def change(word: str, first: bool) -> str:
         # Hyphens, and periods inside a word ("scikit-learn.org"), separate words as in citeproc-js.
-        pieces = re.split(r"(-|(?<=[a-z])\.(?=[A-Za-z]))", word)
+        pieces = re.split(r"(-|/|(?<=[a-z])\.(?=[A-Za-z]))", word)
         out = []
-        for piece in pieces:
-            if piece in ("-", "."):
+        for n, piece in enumerate(pieces):
+            if piece in ("-", "/", "."):
                 out.append(piece)
                 continue
             state["seen"] += 1
+            if len(piece) == 1 and n + 1 < len(pieces) and pieces[n + 1] == "-":
+                state["after"] = True  # a one-letter word before a hyphen is capitalized ("K-SAT")
             out.append(one(piece, state["seen"] == len(words)) if piece else piece)
         return "".join(out)
 
@@ -116,15 +118,50 @@ def _title_case(text, stop):
 
 
 class PageRange:
-    """Fix: page-range-format="minimal-two" cuts a short last page to one digit (1-20 -> "1–0")."""
+    """Fix: page-range-format="minimal-two" cut a short last page to one digit (1-20 -> "1–0"), and
+    chicago-16 kept Chicago 15's four-digit rule (1297–1317 is "1297–317" in the 16th edition).
+    Fix: a range whose ends are not page numbers ("3:1-3:29") was rewritten; citeproc-js leaves it."""
+
+    def _process(self, value, variable):
+        parts = re.split(r"\s*[-\u2013]+\s*", str(value))
+        if variable.startswith("page") and len(parts) > 1 and \
+                not all(re.fullmatch(r"[A-Za-z]*\d+[A-Za-z]*", p) for p in parts if p):
+            return String(str(value))
+        return super()._process(value, variable)
 
     def _format_last_page(self, first, last):
-        text = super()._format_last_page(first, last)
-        if self.get_root().get_option("page-range-format") in ("minimal-two", "chicago", "chicago-15", "chicago-16"):
-            keep = min(2, len(last))
-            if len(text) < keep:
-                return last[-keep:]
-        return text
+        """The last page per page-range-format (CSL 1.0.2 appendix), as citeproc-js applies it."""
+        fmt = self.get_root().get_option("page-range-format")
+        if not (first.isdigit() and last.isdigit()):
+            return last
+        if len(last) < len(first):  # "321-28" means 328
+            last = first[:len(first) - len(last)] + last
+        if fmt in ("chicago", "chicago-15", "chicago-16"):
+            number = int(first)
+            if number < 100 or number % 100 == 0:
+                fmt = "expanded"
+            elif fmt != "chicago-16" and len(first) == 4 and _common(first, last) < 2:
+                fmt = "expanded"  # Chicago 15: four digits with three changing are given in full
+            else:
+                fmt = "minimal" if number % 100 < 10 else "minimal-two"
+        common = _common(first, last)
+        if fmt == "minimal":
+            return last[min(common, len(last) - 1):]
+        if fmt == "minimal-two":
+            return last[min(common, max(len(last) - 2, 0)):]
+        return last
+
+
+def _common(first: str, last: str) -> int:
+    """Leading digits two numbers of the same length share."""
+    if len(first) != len(last):
+        return 0
+    count = 0
+    for a, b in zip(first, last):
+        if a != b:
+            break
+        count += 1
+    return count
 
 
 class _Count:
@@ -165,8 +202,8 @@ def reset() -> None:
 
 class Group(model.Group):
     """Fix: a group is suppressed when the variables it actually called are all empty (CSL 1.0.2
-    §group). citeproc-py decides from every branch of a nested cs:choose, so APA printed a lone
-    "(Publication)" for a thesis without a number."""
+    §group), a non-empty nested group counting as a non-empty variable. citeproc-py decides from every
+    branch of a nested cs:choose, so APA printed a lone "(Publication)" for a thesis without a number."""
 
     def process(self, item, context=None, **kwargs):
         called, rendered = _Count.called, _Count.rendered
@@ -184,6 +221,9 @@ class Group(model.Group):
                 output.append(text)
         if not output or (_Count.called > called and _Count.rendered == rendered):
             raise VariableError
+        # A non-empty nested group counts as a non-empty variable for the enclosing group (CSL 1.0.2).
+        _Count.called += 1
+        _Count.rendered += 1
         return self.join(output)
 
 
@@ -233,7 +273,10 @@ class Number(PageRange, CaseFix, model.Number):
 
 class Label(CaseFix, model.Label):
     """Fix: a label whose variable the item lacks still printed its term (a thesis without a number
-    got "(Publication)" under APA, a newspaper article "Edition." under Chicago)."""
+    got "(Publication)" under APA, a newspaper article "Edition." under Chicago).
+    Fix: only ranges and lists make a label plural ("nos. 2–3", but "no. 2/4"), as in citeproc-js."""
+
+    RE_MULTIPLE_NUMBERS = re.compile(r"\d+\s*(?:[-\u2013,&]|and)\s*\d+")
 
     def calls_variable(self):
         return bool(self.get("variable"))
@@ -384,8 +427,9 @@ def initialize(given: str, mark: str, hyphen: bool, everything: bool = True) -> 
     Fix: citeproc-py turns "Kuo-tsung" into "K.-. tsung ." and cannot leave full names alone.
     With `everything` False (CSL initialize="false") only names that already are initials get `mark`.
     """
-    # An abbreviated name ("Jr.", "Wm.") is kept as written, as citeproc-js does.
-    given = re.sub(r"(?<!\S)([A-Z][a-z]+)\.(?=\s|$)", "\\1\u2024", given)
+    # An abbreviated name ("Jr.", "Wm.", even "GuptaD." from a broken source) is kept as written,
+    # as citeproc-js does: a word of two or more letters that ends in a period.
+    given = re.sub(r"(?<!\S)([A-Z]\w+)\.(?=\s|$)", "\\1\u2024", given)
     given = re.sub(r"\.\s*-", "-", given).replace(".", " ")
     out = ""
     for token in given.split():
@@ -456,6 +500,9 @@ class Key(model.Key):
 
     def sort_keys(self, items, context):
         keys = super().sort_keys(items, context)
+        variable = (self.get("variable") or "").replace("-", "_")
+        if variable in DATES or variable in NUMBERS:  # date and number keys compare as written
+            return keys
         out = []
         for item, key in zip(items, keys):
             if key is None or not isinstance(key, (str, MixedString)):
@@ -463,15 +510,16 @@ class Key(model.Key):
                 continue
             maths = item.bibliography.source.maths
             text = re.sub(f"{marks.MATH_OPEN}(\\d+){marks.MATH_CLOSE}", lambda m: f"${maths[int(m.group(1))]}$", str(key))
-            out.append(_fold(marks.plain(text)))
+            out.append(sort_text(marks.plain(text)))
         return out
 
 
-def _fold(text: str) -> str:
+def sort_text(text: str) -> str:
     """A sort key compared as readers expect (citeproc-js uses the locale's collation): "Bäck" with "Back"."""
     decomposed = unicodedata.normalize("NFKD", text)
     # Accents and punctuation do not count at the first level of collation ("O’Brien" before "Okafor").
-    return "".join(c for c in decomposed if not unicodedata.combining(c) and not unicodedata.category(c).startswith("P"))
+    kept = "".join(c for c in decomposed if not unicodedata.combining(c) and not unicodedata.category(c).startswith("P"))
+    return " ".join(kept.split())
 
 
 ELEMENTS: dict[str, type] = {

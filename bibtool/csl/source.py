@@ -89,9 +89,7 @@ def _split(text: str) -> list[str]:
 
 
 def _clean_name(name: dict[str, Any]) -> dict[str, Any]:
-    # citeproc-js sets a space after an initial run into a name ("F.Vallati" -> "F. Vallati").
-    parts = {k: re.sub(r"\.(?=[A-Z])", ". ", _typographic(marks.clean(str(v)))) if k != "given" else
-             _typographic(marks.clean(str(v))) for k, v in name.items()
+    parts = {k: _typographic(marks.clean(str(v))) for k, v in name.items()
              if k in ("family", "given", "dropping-particle", "non-dropping-particle", "suffix", "literal") and v}
     return parts or {"literal": ""}
 
