@@ -306,7 +306,7 @@ def run(args: argparse.Namespace) -> list[Result]:
 WORK_TITLES = {
     "bib-csljson": ".bib → CSL-JSON", "bib-ris": ".bib → RIS", "bib-bib": ".bib → .bib",
     "format-apa": "format, APA (text)", "format-ieee": "format, IEEE (text)",
-    "export-sample": "`bibtool export` on the sample (48 papers, 11 files)",
+    "export-sample": "`bibtool export` on the sample (every format)",
     "help": "`bibtool --help` (start-up)", "merge": "merge, 10% duplicates",
 }
 
@@ -333,7 +333,7 @@ def table(results: list[Result]) -> str:
     for work, size in keys:
         found = {r.tool: r for r in results if (r.work, r.size) == (work, size)}
         base = found.get("bibtool")
-        rows.append(f"| {WORK_TITLES.get(work, work)} | {size:,} | " + " | ".join(_cell(found.get(t), base) for t in used) + " |")
+        rows.append(f"| {WORK_TITLES.get(work, work)} | {f'{size:,}' if size else ''} | " + " | ".join(_cell(found.get(t), base) for t in used) + " |")
     return "\n".join(rows)
 
 
