@@ -19,6 +19,7 @@ SCRATCH = REPO / ".conformance"
 STYLES = ["apa", "ieee", "chicago-author-date", "modern-language-association", "nature",
           "association-for-computing-machinery"]
 FIXTURES = [REPO / "data" / "000_9af94693e94184de.txt", REPO / "tests" / "fixtures" / "formatted" / "hard.json"]
+IRIDIA = REPO.parent / "shared" / "data" / "iridia-references" / "articles.bib"  # 1,000 real entries (read-only)
 
 # Renders a bibliography with citeproc-js; reads {style, locales, items} on stdin, writes entries as JSON.
 RENDER_JS = r"""
@@ -93,7 +94,7 @@ def with_math(entry: str) -> str:
     return texmath.MATH.sub(lambda m: texmath.render(m.group(1), "text"), entry)
 
 
-def load_items(path: Path) -> list[dict]:
+def load_items(path: Path, limit: int | None = None) -> list[dict]:
     """The fixture's CSL-JSON without `custom` (both processors see the same data)."""
     if path.suffix == ".json":
         items = json.loads(path.read_text(encoding="utf-8"))
@@ -101,7 +102,7 @@ def load_items(path: Path) -> list[dict]:
         import bibtool
 
         items = bibtool.read(str(path)).records
-    return [{k: v for k, v in item.items() if k != "custom"} for item in items]
+    return [{k: v for k, v in item.items() if k != "custom"} for item in items[:limit]]
 
 
 def score(items: list[dict], style: str, show: int) -> tuple[int, int, int]:
@@ -130,14 +131,21 @@ def main() -> int:
     parser.add_argument("--fixture", action="append", type=Path, help="CSL-JSON or profile files")
     parser.add_argument("--show", type=int, default=3, help="misses to print per style")
     parser.add_argument("--target", type=float, default=0.98)
+    parser.add_argument("--iridia", type=int, default=1000, help="also score the first N IRIDIA entries in ../shared (0: skip)")
     args = parser.parse_args()
     status = 0
     head = ["| fixture | style | identical | share | left out (citeproc-js unstable) |", "|---|---|---|---|---|"]
     print("\n".join(head))
     rows = []
     totals: dict[str, list[int]] = {}
-    for fixture in args.fixture or FIXTURES:
-        items = load_items(fixture)
+    fixtures = [(f, None) for f in (args.fixture or FIXTURES)]
+    if args.iridia and not args.fixture:
+        if IRIDIA.exists():
+            fixtures.append((IRIDIA, args.iridia))
+        else:
+            print(f"({IRIDIA} is missing: IRIDIA not scored)")
+    for fixture, limit in fixtures:
+        items = load_items(fixture, limit)
         for style in args.style or STYLES:
             same, total, unstable = score(items, style, args.show)
             rows.append(f"| {fixture.name} | {style} | {same} of {total} | {same / total if total else 1:.1%} | {unstable} |")

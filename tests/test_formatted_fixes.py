@@ -167,3 +167,47 @@ def test_ten_thousand_entries_render_in_linear_time():
     out = entries(many, "ieee")
     assert out[-1].startswith("[2000] J. Smith and W. Zhang")
     assert time.perf_counter() - start < 30
+
+
+def test_title_standing_in_for_author_is_not_printed_twice_and_gets_a_year_suffix():
+    assert render("apa", "notitle1", "notitle2") == [
+        "Reproducibility in evolutionary computation. (2021a). 1(4), 1–21.",
+        "Reproducibility in evolutionary computation (2102.03380). (2021b).",
+    ]
+
+
+def test_year_suffix_when_given_names_differ_only_beyond_initials():
+    # APA adds initials only ("primary-name-with-initials"): C. G. and Charles G. Broyden stay ambiguous.
+    assert [e.split(".")[2] for e in render("apa", "bro1", "bro2")] == [" (1970a)", " (1970b)"]
+
+
+def test_small_caps_span_and_typographic_quotes_in_titles():
+    assert render("apa", "sc")[0].startswith("Gaspero, L. D. (2003). EasyLocal++: an object-oriented framework.")
+    assert "<span style=\"font-variant:small-caps\">EasyLocal++</span>" in entries([BY_ID["sc"]], "apa", output="html")[0]
+    assert render("apa", "quotes")[0] == "Groves, P. (2013). The “big data” revolution in healthcare. McKinsey Quarterly, 2."
+
+
+def test_quotes_inside_quotes_alternate():
+    assert render("ieee", "quotes")[0] == (
+        "[1] P. Groves, “The ‘big data’ revolution in healthcare,” McKinsey Quarterly, vol. 2, 2013.")
+    assert post.nested_quotes("‘The “big data” revolution’", ("‘", "’"), ("“", "”")) == "‘The “big data” revolution’"
+
+
+def test_abbreviated_given_names_and_suffixes_are_kept():
+    assert render("apa", "jr")[0].startswith("Stewart, W. R., Jr., & Kelly, Jr. (1995).")
+
+
+def test_non_numeric_page_ranges_are_left_alone_and_take_a_singular_label():
+    assert render("ieee", "pages-colon")[0].endswith("vol. 2, no. 1, p. 3:1-3:29, 2022.")
+    assert render("apa", "pages-colon")[0].endswith("ACM TELO, 2(1), 3:1-3:29.")
+
+
+def test_chicago_16_page_ranges_and_plural_labels_and_one_letter_words():
+    assert render("chicago-author-date", "pages4")[0] == (
+        "Marti, Rafael. 2012. “A Benchmark Library for the K-SAT Problem.” Computational Optimization 51 (2/4): 1297–317.")
+    assert "vol. 51, no. 2/4, 2012, pp. 1297–317." in render("modern-language-association", "pages4")[0]
+
+
+def test_nested_group_counts_as_a_variable_for_the_enclosing_group():
+    assert render("ieee", "online")[0] == (
+        "[1] F. Berkenkamp, “Safe tuning,” 1602.04450, 2016, [Online]. Available: http://arxiv.org/abs/1602.04450")

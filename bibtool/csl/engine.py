@@ -278,6 +278,9 @@ def _render_entries(style: _Style, bibliography: _Bibliography) -> list[str]:
     layout = style.root.bibliography.layout
     align = style.root.bibliography.get("second-field-align")
     inside = (style.root.get_locale_option("punctuation-in-quote") or "false").lower() == "true"
+    root = style.root
+    quotes = ((str(root.get_single_term("open-quote")), str(root.get_single_term("close-quote"))),
+              (str(root.get_single_term("open-inner-quote")), str(root.get_single_term("close-inner-quote"))))
     layout.substitute = style.root.bibliography.get("subsequent-author-substitute")
     layout.first_names, layout.previous_names = {}, None
     fixes.reset()
@@ -297,12 +300,12 @@ def _render_entries(style: _Style, bibliography: _Bibliography) -> list[str]:
                     fields.append(text)
             left = str(fields[0]) if fields else ""
             rest = layout.format(layout.wrap(join(fields[1:], layout.get("delimiter", "")))) if fields[1:] else ""
-            text = marks.wrap("left", left) + " " + marks.wrap("right", post.tidy(str(rest), inside))
+            text = marks.wrap("left", left) + " " + marks.wrap("right", post.tidy(str(rest), inside, quotes))
         else:
             rendered = layout.render_children(item)
             text = str(layout.format(layout.wrap(rendered))) if rendered is not None else ""
         layout.previous_names = layout.first_names.get(item.key)
-        out.append(post.tidy(text, inside))
+        out.append(post.tidy(text, inside, quotes))
     fixes.Date_Part.pending_suffix = None
     layout.first_names = None
     return out

@@ -276,7 +276,18 @@ class Label(CaseFix, model.Label):
     got "(Publication)" under APA, a newspaper article "Edition." under Chicago).
     Fix: only ranges and lists make a label plural ("nos. 2–3", but "no. 2/4"), as in citeproc-js."""
 
-    RE_MULTIPLE_NUMBERS = re.compile(r"\d+\s*(?:[-\u2013,&]|and)\s*\d+")
+    _NUMBER = r"[A-Za-z]*\d+[A-Za-z]*"
+    _MULTIPLE = re.compile(rf"{_NUMBER}(?:\s*(?:[-\u2013,&]|and)\s*{_NUMBER})+")
+
+    def _is_plural(self, item):
+        variable = self.get("variable")
+        if variable == "locator" or variable.startswith("number-of"):
+            return super()._is_plural(item)
+        try:
+            value = str(item.reference[variable.replace("-", "_")])
+        except VariableError:
+            return False
+        return self._MULTIPLE.fullmatch(value.strip()) is not None  # "3:1-3:29" is one page label
 
     def calls_variable(self):
         return bool(self.get("variable"))
@@ -499,6 +510,7 @@ class Key(model.Key):
     TeX math as written (citeproc-js sorts `$O(n)$` by its source)."""
 
     def sort_keys(self, items, context):
+        reset()  # each key is rendered on its own: what a substitute printed for one key counts not for the next
         keys = super().sort_keys(items, context)
         variable = (self.get("variable") or "").replace("-", "_")
         if variable in DATES or variable in NUMBERS:  # date and number keys compare as written

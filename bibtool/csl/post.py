@@ -35,8 +35,30 @@ def spaces(text: str) -> str:
     return text.strip()
 
 
-def tidy(text: str, punctuation_inside_quotes: bool) -> str:
+def nested_quotes(text: str, outer: tuple[str, str], inner: tuple[str, str]) -> str:
+    """Fix: quotes inside quotes alternate (“The ‘big data’ revolution”), as citeproc-js flips them;
+    citeproc-py printed “The “big data” revolution”. A closing mark that is an apostrophe (it’s) stays."""
+    opens = {outer[0]: "outer", inner[0]: "inner"}
+    closes = {outer[1], inner[1]}
+    out, stack = [], []
+    for n, char in enumerate(text):
+        after = text[n + 1:n + 2]
+        if char in opens and not (char in closes and stack):
+            kind = "inner" if stack and stack[-1] == "outer" else "outer"
+            stack.append(kind)
+            out.append(outer[0] if kind == "outer" else inner[0])
+        elif char in closes and stack and not (char == "\u2019" and after.isalpha()):
+            kind = stack.pop()
+            out.append(outer[1] if kind == "outer" else inner[1])
+        else:
+            out.append(char)
+    return "".join(out) if not stack else text  # unbalanced: leave as written
+
+
+def tidy(text: str, punctuation_inside_quotes: bool, quotes: tuple[tuple[str, str], tuple[str, str]] | None = None) -> str:
     """Every post-fix, in order."""
+    if quotes and quotes[0] != quotes[1]:
+        text = nested_quotes(text, *quotes)
     if punctuation_inside_quotes:
         text = punctuation_in_quote(text)
     return spaces(doubled_punctuation(text))
