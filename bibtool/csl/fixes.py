@@ -89,9 +89,12 @@ def stop_words() -> frozenset[str]:
 
 def _title_case(text, stop):
     """CSL title case as citeproc-js applies it: lower-case words that are not stop words are
-    capitalized, and stop words too when first, last or after a colon; hyphen parts count as words."""
-    words = [w for segment in (text if isinstance(text, MixedString) else [text])
-             if not isinstance(segment, NoCase) for w in re.split(r"[\s/-]+|(?<=[a-z])\.(?=[A-Za-z])", str(segment)) if w]
+    capitalized, and stop words too when first, last or after a colon; hyphen, en dash, slash and
+    in-word period parts count as words; a one-letter word before a hyphen is capitalized ("K-SAT")."""
+    segments = list(text) if isinstance(text, MixedString) else [text]
+    words = [w for segment in segments if not isinstance(segment, NoCase) for w in _WORD_SPLIT.split(str(segment)) if w]
+    tail = [seg for seg in segments if str(seg).strip()]
+    last_counts = bool(tail) and not isinstance(tail[-1], NoCase)  # "…of b2 and $x$": "and" is not last
     state = {"after": True, "seen": 0}
 
     def one(part: str, is_last: bool) -> str:
@@ -101,20 +104,23 @@ def _title_case(text, stop):
         return _capitalize(part) if capital else part
 
     def change(word: str, first: bool) -> str:
-        # Hyphens, and periods inside a word ("scikit-learn.org"), separate words as in citeproc-js.
-        pieces = re.split(r"(-|/|(?<=[a-z])\.(?=[A-Za-z]))", word)
+        pieces = _PIECE_SPLIT.split(word)
         out = []
         for n, piece in enumerate(pieces):
-            if piece in ("-", "/", "."):
+            if not piece or _PIECE_SPLIT.fullmatch(piece):
                 out.append(piece)
                 continue
             state["seen"] += 1
             if len(piece) == 1 and n + 1 < len(pieces) and pieces[n + 1] == "-":
-                state["after"] = True  # a one-letter word before a hyphen is capitalized ("K-SAT")
-            out.append(one(piece, state["seen"] == len(words)) if piece else piece)
+                state["after"] = True
+            out.append(one(piece, last_counts and state["seen"] == len(words)))
         return "".join(out)
 
     return _map_words(text, change)
+
+
+_WORD_SPLIT = re.compile(r"[\s/\u2013-]+|(?<=[a-z])\.(?=[A-Za-z])")
+_PIECE_SPLIT = re.compile(r"(-|\u2013|/|(?<=[a-z])\.(?=[A-Za-z]))")
 
 
 class PageRange:
@@ -453,9 +459,11 @@ def initialize(given: str, mark: str, hyphen: bool, everything: bool = True) -> 
         if not token[0].isupper() and token[0].isalpha():  # a particle such as "de": never initialized
             out += token + " "
             continue
-        if not everything and len(parts[0]) > 1:
-            out += token + " "
-            continue
+        if not everything:
+            if len(parts[0]) > 1:
+                out += token + " "
+                continue
+            hyphen = False  # existing initials are only spaced out: "T.-J." reads "T. J." (citeproc-js)
         capitals = [p[0] for p in parts if p and p[0].isupper()]
         if len(parts) > 1 and hyphen and all(p and p[0].isupper() for p in parts):
             out += (mark.rstrip() + "-").join(capitals) + mark
