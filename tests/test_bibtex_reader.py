@@ -217,3 +217,20 @@ def test_iridia_collection_reads_without_a_problem() -> None:
     assert len(library) == 429
     assert [str(d) for d in library.report] == []
     assert all(r.get("title") and "\\" not in r["title"].replace("$", "") or "$" in r["title"] for r in library.records)
+
+
+@pytest.mark.parametrize(
+    "latex,text",
+    [
+        (r"The {\TeX}book", "The TeXbook"),
+        (r"The \TeX{}book", "The TeXbook"),
+        (r"{\LaTeX} Companion", "LaTeX Companion"),
+        (r"\BibTeX\ styles", "BibTeX styles"),
+        (r"\mbox{AB} c", "AB c"),
+        (r"\texttt{x\_y} and \textsf{z}", "x_y and z"),
+    ],
+)
+def test_logos_and_box_commands_keep_their_text(latex: str, text: str) -> None:
+    from bibtool.text.latex import to_unicode
+
+    assert to_unicode(latex) == text

@@ -101,6 +101,13 @@ def _decoder() -> LatexNodes2Text:
             MacroTextSpec("textsubscript", "<sub>%(1)s</sub>"),
             MacroTextSpec("textsc", '<span style="font-variant:small-caps;">%(1)s</span>'),
             MacroTextSpec("url", "%(1)s"),
+            # Box and font commands keep their text (pylatexenc would drop a known macro it has no text rule for).
+            *[MacroTextSpec(name, "%(1)s") for name in ("mbox", "hbox", "text", "textrm", "textsf", "texttt", "textup",
+                                                        "textmd", "textnormal", "textsl", "fbox", "ensuremath")],
+            # TeX's logos, which pylatexenc renders as nothing.
+            *[MacroTextSpec(name, text) for name, text in (("TeX", "TeX"), ("LaTeX", "LaTeX"), ("LaTeXe", "LaTeX2e"),
+                                                          ("BibTeX", "BibTeX"), ("XeTeX", "XeTeX"), ("LuaTeX", "LuaTeX"),
+                                                          ("XeLaTeX", "XeLaTeX"), ("LuaLaTeX", "LuaLaTeX"), ("AmS", "AMS"))],
         ],
     )
     return LatexNodes2Text(latex_context=db, math_mode="verbatim", strict_latex_spaces=True)
@@ -145,7 +152,9 @@ def _parser_db():
     # The parser must know these take an argument, or the text rules above cannot use it.
     db = latexwalker.get_default_latex_context_db()
     db.add_context_category("bibtool-args", prepend=True, macros=[
-        macrospec.MacroSpec(name, "{") for name in ("textit", "emph", "textbf", "textsuperscript", "textsubscript", "textsc")
+        macrospec.MacroSpec(name, "{") for name in ("textit", "emph", "textbf", "textsuperscript", "textsubscript", "textsc",
+                                                     "mbox", "hbox", "text", "textrm", "textsf", "texttt", "textup",
+                                                     "textmd", "textnormal", "textsl", "fbox", "ensuremath")
     ])
     return db
 
