@@ -211,3 +211,26 @@ def test_chicago_16_page_ranges_and_plural_labels_and_one_letter_words():
 def test_nested_group_counts_as_a_variable_for_the_enclosing_group():
     assert render("ieee", "online")[0] == (
         "[1] F. Berkenkamp, “Safe tuning,” 1602.04450, 2016, [Online]. Available: http://arxiv.org/abs/1602.04450")
+
+
+def test_sort_keys_hold_names_only():
+    # "Caseau, Yves, et al." sorts as "Caseau, Yves": before "Caseau, Yves, and François Laburthe".
+    many = _paper("p1", [("Caseau", "Yves"), ("Laburthe", "François"), ("Silverstein", "Glenn")], "Learning", 2001)
+    two = _paper("p2", [("Caseau", "Yves"), ("Laburthe", "François")], "Heuristics", 1999)
+    out = entries([two, many], "modern-language-association")
+    assert [e.split(".")[0] for e in out] == ["Caseau, Yves, et al", "Caseau, Yves, and François Laburthe"]
+
+
+def test_title_standing_in_for_author_is_not_replaced_by_the_author_dash():
+    out = render("modern-language-association", "notitle1", "notitle2")
+    assert not any(e.startswith("———") for e in out)
+
+
+def test_abbreviated_months_keep_their_period_in_a_range():
+    record = {**BY_ID["range-months"], "issued": {"date-parts": [[1994, 1], [1994, 2]]}}
+    assert entries([record], "modern-language-association")[0].endswith("vol. 2, no. 1, Jan.–Feb. 1994.")
+
+
+def _paper(key, authors, title, year):
+    return {"id": key, "type": "article-journal", "title": title, "container-title": "J",
+            "author": [{"family": f, "given": g} for f, g in authors], "issued": {"date-parts": [[year]]}}

@@ -176,6 +176,7 @@ class _Count:
 
     called = 0
     rendered = 0
+    sorting = False
     printed: list[str] = []
     suppressed: dict[str, set[str]] = {}
 
@@ -354,7 +355,7 @@ class Date(model.Date):
             if run:
                 first = "".join(str(t) for t in self.parts(begin, run, context))
                 last = "".join(str(t) for t in self.parts(end, run, context))
-                suffix = len(first) - len(first.rstrip(" ,./"))
+                suffix = len(first) - len(first.rstrip(" ,"))
                 pieces.append(first[:len(first) - suffix] + delimiter + last)
                 run.clear()
 
@@ -400,7 +401,8 @@ class Names(model.Names):
             finally:
                 self.set("variable", " ".join(roles))
         text = super().process(item, names_context=names_context, context=context, **kwargs)
-        if text and kwargs.get("sort_options") is None and getattr(layout, "first_names", None) is not None:
+        has_names = any(role.replace("-", "_") in item.reference for role in self.get("variable", "").split())
+        if text and has_names and kwargs.get("sort_options") is None and getattr(layout, "first_names", None) is not None:
             # Fix: citeproc-py ignores subsequent-author-substitute (MLA's "———." for a repeated author
             # list); the first names of an entry that repeat the previous entry's become the substitute.
             # Names compare without the et-al term, as citeproc-js compares the names it rendered.
@@ -481,8 +483,14 @@ class Name(model.Name):
         everything = self.get("initialize", "true").lower() != "false"
         return initialize(str(given), mark, self.get_option("initialize-with-hyphen", context), everything)
 
+    def et_al(self):
+        # Sort keys hold names only: no "et al." (citeproc-js), so "Caseau, Yves, et al." sorts as "Caseau, Yves".
+        return "" if _Count.sorting else super().et_al()
+
     def process(self, item, variable, context=None, sort_options=None, **kwargs):
         sorting = sort_options is not None
+        if sorting:
+            sort_options = {**sort_options, "and": None}
         if sorting and self.get_option("demote-non-dropping-particle", context, sort_options) == "sort-only":
             # Fix: "sort-only" demotes particles in sort keys ("Neumann, John von" sorts under N); citeproc-py
             # treated it as "never" there.
@@ -519,7 +527,11 @@ class Key(model.Key):
 
     def sort_keys(self, items, context):
         reset()  # each key is rendered on its own: what a substitute printed for one key counts not for the next
-        keys = super().sort_keys(items, context)
+        _Count.sorting = True
+        try:
+            keys = super().sort_keys(items, context)
+        finally:
+            _Count.sorting = False
         variable = (self.get("variable") or "").replace("-", "_")
         if variable in DATES or variable in NUMBERS:  # date and number keys compare as written
             return keys
