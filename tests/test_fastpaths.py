@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import os
 import subprocess
 import sys
@@ -105,3 +106,14 @@ def test_1k_corpus_outputs_are_the_same_on_fast_and_simple_paths(corpus_1k):
     assert fast["ris ieee"].count("ER  - ") == 1000
     assert fast["text ieee"].count("\n[") == 999
     assert fast == simple
+
+
+def test_csljson_positions_equal_counting_from_the_start(corpus_1k):
+    # The CSL-JSON reader counts lines incrementally (once per stretch of text, not from the start per item).
+    text = api.write(api.read(corpus_1k), "csl-json")
+    library = api.loads(text, "csl-json", "refs.json")
+    starts = [m.start() + 2 for m in re.finditer(r"^  \{$", text, re.M)]
+    assert len(starts) == len(library.records) == 1000
+    expected = [(text.count("\n", 0, start) + 1, 3) for start in starts]
+    assert [(p.line, p.column) for p in library.positions] == expected
+    assert expected[:2] == [(2, 3), (expected[0][0] + len(library.records[0]) + 2, 3)]

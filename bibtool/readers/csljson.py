@@ -21,6 +21,21 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
+class _Lines:
+    """Line and column of increasing offsets; each stretch of text is counted once (counting from the
+    start for every item was quadratic: 15 s for 10,000 items)."""
+
+    def __init__(self, text: str):
+        self.text, self.offset, self.line = text, 0, 1
+
+    def at(self, offset: int) -> tuple[int, int]:
+        if offset < self.offset:
+            self.offset, self.line = 0, 1
+        self.line += self.text.count("\n", self.offset, offset)
+        self.offset = offset
+        return self.line, offset - (self.text.rfind("\n", 0, offset) + 1) + 1
+
+
 def _items(text: str, source: str, library: Library) -> list[tuple[int, Any]]:
     """(offset, value) for each top-level item; the array is walked by hand to know where items start."""
     pos = _WHITESPACE.match(text, 0).end()
@@ -86,8 +101,9 @@ def to_record(item: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
 def read(text: str, source: str) -> Library:
     """Records from CSL-JSON text; each item's position is where it starts."""
     library = Library()
+    lines = _Lines(text)
     for offset, item in _items(text, source, library):
-        line, col = _line_col(text, offset)
+        line, col = lines.at(offset)
         here = Position(source, line, col)
         if not isinstance(item, dict):
             library.report.error("bad-item", f"expected a CSL-JSON object, found {type(item).__name__}", here)
