@@ -194,11 +194,15 @@ def test_style_in_our_styles_folder_comes_first(tmp_path, monkeypatch):
     assert _one(ARTICLE, "apa").startswith("[1] A. Smith")
 
 
-def test_unknown_style_and_locale_are_usage_errors():
+def test_unknown_style_and_locale_are_usage_errors(tmp_path):
     with pytest.raises(UsageError, match="unknown style 'no-such-style'; `bibtool styles WORD` searches"):
         formatted.entries([ARTICLE], style="no-such-style")
     with pytest.raises(UsageError, match="style file 'missing.csl' does not exist"):
         formatted.entries([ARTICLE], style="missing.csl")
+    broken = tmp_path / "broken.csl"
+    broken.write_text("<style><bibliography>", encoding="utf-8")
+    with pytest.raises(UsageError, match=f"style {broken} is not readable CSL: "):
+        formatted.entries([ARTICLE], style=str(broken))
     with pytest.raises(UsageError, match="unknown locale 'xx-YY'"):
         formatted.entries([ARTICLE], style="apa", locale="xx-YY")
 

@@ -96,7 +96,10 @@ class _Style(CitationStylesStyle):
     """A parsed style with our element classes (validation off: styles in the wild often fail it)."""
 
     def __init__(self, path: str, locale: str):
-        self.xml = _parse(path)
+        try:
+            self.xml = _parse(path)
+        except etree.XMLSyntaxError as exc:
+            raise UsageError(f"style {path} is not readable CSL: {exc}") from None
         self.root = self.xml.getroot()
         self._set_locales(locale)
 
