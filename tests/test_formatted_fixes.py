@@ -234,3 +234,20 @@ def test_abbreviated_months_keep_their_period_in_a_range():
 def _paper(key, authors, title, year):
     return {"id": key, "type": "article-journal", "title": title, "container-title": "J",
             "author": [{"family": f, "given": g} for f, g in authors], "issued": {"date-parts": [[year]]}}
+
+
+BARE_NAMES_STYLE = """<?xml version="1.0" encoding="utf-8"?>
+<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0">
+  <info><title>Bare names</title><id>bare</id><updated>2020-01-01T00:00:00+00:00</updated></info>
+  <citation><layout><text variable="title"/></layout></citation>
+  <bibliography><layout><names variable="author"/><text variable="title" prefix=": "/></layout></bibliography>
+</style>
+"""
+
+
+def test_names_without_a_name_element_get_our_fixes(tmp_path):
+    style = tmp_path / "bare.csl"
+    style.write_text(BARE_NAMES_STYLE, encoding="utf-8")
+    record = {"id": "a", "type": "article", "title": "Lazy", "custom": {"authors_truncated": True},
+              "author": [{"family": "Li", "given": "Zonglin"}, {"family": "You", "given": "Chong"}]}
+    assert entries([record], str(style)) == ["Zonglin Li, Chong You, et al.: Lazy"]

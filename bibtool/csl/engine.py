@@ -110,6 +110,13 @@ class _Style(CitationStylesStyle):
             raise UsageError(f"style {path} is not readable CSL: {exc}") from None
         self.root = self.xml.getroot()
         self._set_locales(locale)
+        # Fix: citeproc-py gives a <names> without <name> a default element of its own class, which
+        # misses our name fixes; we add ours up front (those inside <substitute> inherit, see fixes).
+        ns = "{http://purl.org/net/xbiblio/csl}"
+        for names in self.root.iter(f"{ns}names"):
+            if names.find(f"{ns}name") is None and names.getparent().tag != f"{ns}substitute" \
+                    and not names.xpath_search("./ancestor::cs:substitute"):
+                names.insert(0, names.makeelement(f"{ns}name"))
         self.elements = list(self.root.iter()) + [e for loc in self.root.locales for e in loc.iter()]
 
     def _set_locales(self, locale: str) -> None:
