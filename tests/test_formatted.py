@@ -251,3 +251,25 @@ def test_records_without_title_or_author_are_reported():
     report = Report()
     formatted.write(library, formatted.Options(style="apa"), report)
     assert [str(d) for d in report] == ["bibtool: warning: record empty has neither title nor author"]
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_TITLE_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Co"), blacklist_characters="$"), min_size=1,
+                      max_size=40).filter(
+    # Quotes become typographic, rich-text tags are markup, doubled punctuation is merged: not plain text.
+    lambda t: t.strip() and not re.search(r"['\"<>]|[.,;:!?]\s*[.,;:!?]", t))
+
+
+@settings(max_examples=60, deadline=None)
+@given(title=_TITLE_TEXT)
+def test_any_title_comes_back_as_its_text_from_html_and_never_runs_in_latex(title):
+    from lxml import html as lxml_html
+
+    record = {"id": "x", "type": "book", "title": title, "author": [{"family": "Smith", "given": "Ann"}],
+              "issued": {"date-parts": [[2020]]}}
+    page = bibtool.write(_library(record), "html", style="ieee")
+    shown = lxml_html.fromstring(page).text_content()
+    assert " ".join(title.split()) in " ".join(shown.split())
+    latex = bibtool.write(_library(record), "latex", style="ieee")
+    assert find_unsafe_tex(latex) == []
