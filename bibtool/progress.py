@@ -75,7 +75,8 @@ class Reading:
     def step(self, description: str) -> None:
         """Say what is being worked on ('reading refs.bib', 'checking records')."""
         if self._bar is not None:
-            self._bar.update(self._task, description=description)
+            # Drawn at once: a fast step would otherwise end before the next timed refresh shows it.
+            self._bar.update(self._task, description=description, refresh=True)
 
     def finish(self, path: str) -> None:
         """Count an input as read."""
