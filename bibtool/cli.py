@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from enum import Enum, IntEnum
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, Callable, List, Optional
 
 import typer
 
@@ -111,6 +111,36 @@ def _write_all(library, files: list[tuple[str | None, str]]) -> None:
             io.atomic_write(path, text)
 
 
+Job = tuple[str, Callable[[], list[tuple[str | None, str]]]]  # (label for the report, make the files)
+
+
+def _run(inputs: list[str], from_format: str | None, keep_going: bool, prefer: "Prefer", report: Path | None,
+         key_file: Path | None, jobs: Callable[[Any], list[Job]]) -> tuple[Any, list[tuple[str | None, str]]]:
+    """What every writing command does: read, print diagnostics, make all files, and only then write them."""
+    library = _read(inputs, from_format, prefer.value, key_file)
+    read_count = len(library.report)
+    seen: set[int] = set()
+    _print_diagnostics(library.report, seen)
+    if library.report.has_errors and not keep_going:
+        raise typer.Exit(Exit.INPUT)
+    files: list[tuple[str | None, str]] = []
+    written: list[tuple[str, int, int]] = []
+    try:
+        for label, make in jobs(library):
+            before = len(library.report)
+            files.extend(make())
+            written.append((label, before, len(library.report)))
+    except UsageError as exc:
+        _fail_usage(str(exc))
+    except BibtoolError:
+        _print_diagnostics(library.report, seen)
+        raise typer.Exit(Exit.INPUT)
+    _print_diagnostics(library.report, seen)
+    _write_all(library, files)
+    _finish(library, report, read_count, written)
+    return library, files
+
+
 @app.command()
 def convert(
     inputs: List[str] = INPUTS,
@@ -131,26 +161,11 @@ def convert(
     """Convert the inputs to one format, on standard output or into -o PATH."""
     from . import api
 
-    library = _read(inputs, from_format, prefer.value, key_file)
-    read_count = len(library.report)
-    seen: set[int] = set()
-    _print_diagnostics(library.report, seen)
-    if library.report.has_errors and not keep_going:
-        raise typer.Exit(Exit.INPUT)
-    try:
-        files = api.outputs(
-            library, to, None if output is None else str(output),
-            style=style, locale=locale, protect=protect.value, unicode=unicode,
-            ris_preprint_type=ris_preprint_type, batch_size=batch_size,
-        )
-    except UsageError as exc:
-        _fail_usage(str(exc))
-    except BibtoolError:
-        _print_diagnostics(library.report, seen)
-        raise typer.Exit(Exit.INPUT)
-    _print_diagnostics(library.report, seen)
-    _write_all(library, files)
-    _finish(library, report, read_count, [(to, read_count, len(library.report))])
+    options = dict(style=style, locale=locale, protect=protect.value, unicode=unicode,
+                   ris_preprint_type=ris_preprint_type, batch_size=batch_size)
+    path = None if output is None else str(output)
+    _run(inputs, from_format, keep_going, prefer, report, key_file,
+         lambda library: [(to, lambda: api.outputs(library, to, path, **options))])
 
 
 @app.command()
@@ -168,31 +183,15 @@ def export(
     """The main job: write every format (CSL-JSON, BibTeX, BibLaTeX, RIS, ORCID, formatted lists, CV) into DIR."""
     from . import api
 
-    library = _read(inputs, from_format, prefer.value, key_file)
-    read_count = len(library.report)
-    written: list[tuple[str, int, int]] = []
-    seen: set[int] = set()
-    _print_diagnostics(library.report, seen)
-    if library.report.has_errors and not keep_going:
-        raise typer.Exit(Exit.INPUT)
-    planned: list[tuple[str, str]] = []
-    try:
-        for to, filename, per_style in api.export_plan(style or ["apa"]):
-            before = len(library.report)
-            text = api.write(library, to, style=per_style, locale=locale)
-            planned.append((str(directory / filename), text))
-            written.append((filename, before, len(library.report)))
-    except UsageError as exc:
-        _fail_usage(str(exc))
-    except BibtoolError:
-        _print_diagnostics(library.report, seen)
-        raise typer.Exit(Exit.INPUT)
-    _print_diagnostics(library.report, seen)
-    _write_all(library, planned)
-    for path, _ in planned:
+    def jobs(library) -> list[Job]:
+        return [(filename, lambda to=to, filename=filename, per_style=per_style:
+                 [(str(directory / filename), api.write(library, to, style=per_style, locale=locale))])
+                for to, filename, per_style in api.export_plan(style or ["apa"])]
+
+    library, files = _run(inputs, from_format, keep_going, prefer, report, key_file, jobs)
+    for path, _ in files:
         print(path)
-    print(f"{len(library)} records, {len(planned)} files in {directory}", file=sys.stderr)
-    _finish(library, report, read_count, written)
+    print(f"{len(library)} records, {len(files)} files in {directory}", file=sys.stderr)
 
 
 @app.command()
@@ -215,25 +214,11 @@ def cv(
     """A publication-list CV: header with the owner's counts, papers grouped by year, the owner's name in bold."""
     from . import api
 
-    library = _read(inputs, from_format, prefer.value, key_file)
-    read_count = len(library.report)
-    seen: set[int] = set()
-    _print_diagnostics(library.report, seen)
-    if library.report.has_errors and not keep_going:
-        raise typer.Exit(Exit.INPUT)
-    try:
-        text = api.write(
-            library, "cv", output=to.value, style=style, locale=locale, highlight=tuple(highlight or ()),
-            group_by=group_by.value, restart_numbering=restart_numbering, abstracts=abstracts,
-        )
-    except UsageError as exc:
-        _fail_usage(str(exc))
-    except BibtoolError:
-        _print_diagnostics(library.report, seen)
-        raise typer.Exit(Exit.INPUT)
-    _print_diagnostics(library.report, seen)
-    _write_all(library, [(None if output is None else str(output), text)])
-    _finish(library, report, read_count, [(f"cv {to.value}", read_count, len(library.report))])
+    options = dict(output=to.value, style=style, locale=locale, highlight=tuple(highlight or ()),
+                   group_by=group_by.value, restart_numbering=restart_numbering, abstracts=abstracts)
+    path = None if output is None else str(output)
+    _run(inputs, from_format, keep_going, prefer, report, key_file,
+         lambda library: [(f"cv {to.value}", lambda: [(path, api.write(library, "cv", **options))])])
 
 
 @app.command()
