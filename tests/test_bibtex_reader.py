@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from bibtool.cli import app
@@ -234,3 +236,20 @@ def test_logos_and_box_commands_keep_their_text(latex: str, text: str) -> None:
     from bibtool.text.latex import to_unicode
 
     assert to_unicode(latex) == text
+
+
+LATEX_PIECES = ["Caf\\'e", "na\\\"{\\i}ve", "{\\o}", "\\ss", "--", "---", "~", "{", "}", "\\&", "\\%", "\\_", "\\c{c}",
+                "\\v{s}", "\\H{o}", "\\aa", "\\L", "ab", " ", "-", "'", "`", "?", "!", "x{y}z", "\\={a}", "\\.z", "-{}-"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(LATEX_PIECES), max_size=12))
+def test_hand_decoder_agrees_with_pylatexenc(pieces: list[str]) -> None:
+    import unicodedata
+
+    from bibtool.text import latex
+
+    piece = "".join(pieces)
+    fast = latex._fast_decode(piece)
+    if fast is not None:  # to_unicode composes (NFC) whatever the decoder gives
+        assert unicodedata.normalize("NFC", fast) == unicodedata.normalize("NFC", latex._slow_decode(piece))
