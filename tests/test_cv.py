@@ -226,3 +226,48 @@ def test_cli_cv_and_export(sample_path, tmp_path):
     assert done.returncode == 0, done.stderr
     assert (out / "cv.html").read_text(encoding="utf-8") == (GOLDEN / "cv.html").read_text(encoding="utf-8")
     assert (out / "cv.md").read_text(encoding="utf-8") == (GOLDEN / "cv.md").read_text(encoding="utf-8")
+
+
+def _particle_paper(n: int, authors: list[dict], **extra) -> dict:
+    return {"id": f"v{n}", "type": "article-journal", "title": f"Paper number {n}", "container-title": "J",
+            "author": authors, "issued": {"date-parts": [[2020]]}, **extra}
+
+
+_OORD = {"given": "Aäron", "non-dropping-particle": "van den", "family": "Oord"}
+_DOE = {"given": "Jane", "family": "Doe"}
+
+
+@pytest.mark.parametrize("style, first, later", [
+    ("apa", "van den Oord, A.", "van den Oord, A."),      # family first, particle in front
+    ("ieee", "A. van den Oord", "A. van den Oord"),       # given first
+    ("chicago-author-date", "Oord, Aäron van den", "Aäron van den Oord"),  # particle demoted after the given name
+    ("modern-language-association", "van den Oord, Aäron", "Aäron van den Oord"),
+])
+def test_owner_with_particle_is_bold_as_printed(style, first, later):
+    library = _library([_particle_paper(1, [_OORD, _DOE]), _particle_paper(2, [_DOE, _OORD])], owner="Aäron van den Oord")
+    page = _cv(library, output="html", style=style)
+    bold = {e.text_content(): [b.text_content() for b in e.xpath(".//b")] for e in _html_entries(page)}
+    assert sorted(bold.values()) == sorted([[first], [later]]), bold
+    markdown = _cv(library, output="markdown", style=style)
+    assert f"**{first}**" in markdown and f"**{later}**" in markdown and "den **" not in markdown
+    latex = _cv(library, output="latex", style=style)
+    assert "\\textbf{" + cv.escape(first, "latex") + "}" in latex and "\\textbf{" + cv.escape(later, "latex") + "}" in latex
+
+
+def test_particle_owner_hidden_in_et_al_is_named_with_particle():
+    record = _particle_paper(1, [_DOE, {"given": "Max", "family": "Muster"}], custom={"authors_truncated": True})
+    library = _library([record], owner="Aäron van den Oord")
+    text = _cv(library, output="text", style="apa")
+    assert "et al. (incl. A. van den Oord) (2020)." in text
+    # A style that sets "et al." in italics: the note follows it, outside the italics.
+    markdown = _cv(library, output="markdown", style="nature")
+    assert "*et al.* (incl. **A. van den Oord**)" in markdown
+
+
+def test_particle_in_highlight_alias_and_capitalized_at_entry_start():
+    assert cv.initials("Aäron", "Oord", "van den") == "A. van den Oord"
+    pattern = re.compile(cv.name_pattern("Aäron", "Oord", "van den"))
+    assert pattern.search("Van den Oord, A., Doe, J.").group(0) == "Van den Oord, A."
+    assert pattern.search("Doe, J., & Oord, A. (2020)").group(0) == "Oord, A."  # a source that drops the particle
+    library = _library([_particle_paper(1, [_OORD, _DOE])], owner=None)
+    assert "**van den Oord, A.**" in _cv(library, output="markdown", highlight=("Oord, Aäron van den",))

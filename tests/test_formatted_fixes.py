@@ -251,3 +251,40 @@ def test_names_without_a_name_element_get_our_fixes(tmp_path):
     record = {"id": "a", "type": "article", "title": "Lazy", "custom": {"authors_truncated": True},
               "author": [{"family": "Li", "given": "Zonglin"}, {"family": "You", "given": "Chong"}]}
     assert entries([record], str(style)) == ["Zonglin Li, Chong You, et al.: Lazy"]
+
+
+_FIRST_RENDER = r"""
+import json, sys
+import bibtool
+from bibtool.library import Library
+
+record = {"id": "oord2016", "type": "article", "title": "WaveNet: A Generative Model for Raw Audio",
+          "publisher": "arXiv", "genre": "Preprint", "issued": {"date-parts": [[2016, 9, 12]]},
+          "author": [{"given": "Aäron", "non-dropping-particle": "van den", "family": "Oord"},
+                     {"given": "Sander", "family": "Dieleman"}, {"given": "Heiga", "family": "Zen"}],
+          "custom": {"authors_truncated": True}}
+out = []
+for _ in range(2):
+    for style in ("apa", "ieee", "modern-language-association"):
+        library = Library()
+        library.add(dict(record))
+        out.append(bibtool.write(library, "text", style=style))
+json.dump(out, sys.stdout)
+"""
+
+
+def test_first_render_in_a_process_is_like_every_later_one():
+    # Reported: the first render in a process printed "Van den Oord, A., ..." for a cut-short author
+    # list with a particle, later renders "van den Oord" (as citeproc-js). A fresh interpreter makes the
+    # first render real; each render must be the same whatever ran before.
+    import subprocess
+    import sys
+
+    for _ in range(3):
+        done = subprocess.run([sys.executable, "-c", _FIRST_RENDER], capture_output=True, text=True, cwd=REPO, timeout=120)
+        assert done.returncode == 0, done.stderr
+        out = json.loads(done.stdout)
+        assert out[:3] == out[3:]
+        assert out[0].startswith("van den Oord, A., Dieleman, S., Zen, H., et al. (2016).")
+        assert out[1].startswith("[1] A. van den Oord, S. Dieleman, H. Zen, et al.,")
+        assert out[2].startswith("van den Oord, Aäron, et al.")

@@ -45,36 +45,49 @@ class Entry:
     number: int = 0
 
 
-def name_pattern(given: str, family: str) -> str:
-    """A regex for one person as styles print them: full or initialized given names, either order."""
+def name_pattern(given: str, family: str, particle: str = "") -> str:
+    """A regex for one person as styles print them: full or initialized given names, either order,
+    with the particle ("van den") wherever the style puts it, so the bold covers the whole name:
+    "van den Oord, A.", "A. van den Oord", "Oord, A. van den" (and "Oord, A." if a source drops it)."""
     tokens = [t for t in re.split(r"[\s.\-]+", given) if t]
     fam = _GAP.join(re.escape(part) for part in family.split())
+    words = particle.split()
+    # A particle may be capitalized at the start of an entry ("Van den Oord") or glued to the family name (d'Alembert).
+    part = "(?i:" + _GAP.join(re.escape(w) for w in words) + ")" if words else ""
+    before = f"(?:{part}{_GAP})?" if part else ""
+    after = f"(?:{_GAP}{part})?" if part else ""
     if not tokens:
-        return fam
+        return before + fam
     parts = [f"(?:{re.escape(t)}|{re.escape(t[0])}\\.?)" for t in tokens]
     given_re = parts[0] + "".join(f"(?:{_GAP}{p})?" for p in parts[1:])
-    return f"(?:{given_re}{_GAP}{fam}|{fam},?{_GAP}{given_re}\\.?)"
+    return f"(?:{given_re}{_GAP}{before}{fam}|{before}{fam},?{_GAP}{given_re}\\.?{after})"
 
 
-def owner_names(library: Library, options: Options) -> list[tuple[str, str]]:
-    """(given, family) of the owner (profile metadata) and of every --highlight alias."""
+def owner_names(library: Library, options: Options) -> list[tuple[str, str, str]]:
+    """(given, family, particle) of the owner (profile metadata) and of every --highlight alias."""
     from bibtool.text.names import split_name
 
     names = []
     for text in ([library.metadata["owner"]] if library.metadata.get("owner") else []) + list(options.highlight):
         parts = split_name(text)
         if parts.get("family"):
-            names.append((parts.get("given", ""), parts["family"]))
+            given = parts.get("given", "").split()
+            particle = " ".join(w for w in (parts.get("dropping-particle"), parts.get("non-dropping-particle")) if w)
+            if not particle:  # "Oord, Aäron van den": the particle trails the given names
+                while len(given) > 1 and given[-1][:1].islower():
+                    particle = f"{given.pop()} {particle}".strip()
+            names.append((" ".join(given), parts["family"], particle))
     return names
 
 
-def initials(given: str, family: str) -> str:
-    """"A. S. Rawat" for Ankit Singh Rawat: how the note on a hidden owner names them."""
+def initials(given: str, family: str, particle: str = "") -> str:
+    """"A. S. Rawat" for Ankit Singh Rawat, "A. van den Oord" for Aäron van den Oord: how the note on
+    a hidden owner names them."""
     letters = [t[0] + "." for t in re.split(r"[\s.\-]+", given) if t]
-    return " ".join(letters + [family])
+    return " ".join(letters + particle.split() + [family])
 
 
-def highlight(text: str, pattern: re.Pattern[str] | None, owner: tuple[str, str] | None, hidden_ok: bool) -> tuple[str, bool]:
+def highlight(text: str, pattern: re.Pattern[str] | None, owner: tuple[str, ...] | None, hidden_ok: bool) -> tuple[str, bool]:
     """The entry with the owner's name in bold; when the owner is hidden in "et al." (and the input
     says the paper is theirs), a bold note follows "et al.". Returns (text, owner found)."""
     found = False
@@ -84,7 +97,11 @@ def highlight(text: str, pattern: re.Pattern[str] | None, owner: tuple[str, str]
     if not found and owner and hidden_ok:
         note = f" (incl. {marks.wrap('b', initials(*owner))})"
         at = text.find("et al.")
-        text = text[:at + 6] + note + text[at + 6:] if at >= 0 else text + note
+        if at >= 0:
+            at += 6
+            while text[at:at + 1] and text[at] in marks.CLOSE.values():  # after an italic "et al.", not inside it
+                at += 1
+        text = text[:at] + note + text[at:] if at >= 0 else text + note
         found = True
     return text, found
 
@@ -156,7 +173,7 @@ def build(library: Library, options: Options, report: Report) -> tuple[list[tupl
         raise UsageError(f"unknown grouping {options.group_by!r}; choose one of: {', '.join(GROUPS)}")
     names = owner_names(library, options)
     # Whole words only: "Rawat" must not bold "Rawatson".
-    pattern = re.compile("(?<!\\w)(?:" + "|".join(name_pattern(g, f) for g, f in names) + ")(?!\\w)") if names else None
+    pattern = re.compile("(?<!\\w)(?:" + "|".join(name_pattern(*name) for name in names) + ")(?!\\w)") if names else None
     owner = names[0] if names else None
     if not names:
         report.warning("cv-no-owner", "no owner name in the input (a profile names one); use --highlight NAME to bold it")
