@@ -216,10 +216,21 @@ def test_locale_changes_terms():
 
 def test_each_style_is_parsed_once_per_process():
     engine.load_style.cache_clear()
-    for _ in range(3):
-        formatted.entries([ARTICLE], style="apa")
+    for n in range(3):
+        formatted.entries([{**ARTICLE, "title": f"Title {n}"}], style="apa")
     info = engine.load_style.cache_info()
     assert (info.misses, info.hits) == (1, 2)
+
+
+def test_the_same_bibliography_is_rendered_once_for_every_output():
+    engine._RENDERED.clear()
+    engine.load_style.cache_clear()
+    first = formatted.entries([ARTICLE], style="apa", output="text")
+    html = formatted.entries([ARTICLE], style="apa", output="html")
+    assert engine.load_style.cache_info().misses == 1 and len(engine._RENDERED) == 1
+    assert formatted.entries([ARTICLE], style="apa", output="text") == first and html != first
+    formatted.entries([{**ARTICLE, "title": "Another"}], style="apa")
+    assert len(engine._RENDERED) == 2
 
 
 def test_list_styles_finds_ids_and_titles():

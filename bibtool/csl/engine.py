@@ -11,6 +11,7 @@ import threading
 from functools import lru_cache
 from typing import Any
 
+import json
 import os
 
 from citeproc import LOCALES_PATH, PRIMARY_DIALECTS, CitationStylesBibliography, model
@@ -180,9 +181,26 @@ class _Bibliography(CitationStylesBibliography):
         self.names_shown: dict[str, int] = {}
 
 
+_RENDERED: dict[tuple[str, str, str], tuple[list[str], list[str], list[int]]] = {}
+
+
 def render_bibliography(items: list[dict[str, Any]], path: str, locale: str) -> tuple[list[str], list[str], list[int]]:
     """The entries (in marker text, see bibtool.csl.marks) in the style's order, the math they point
-    to, and for each entry the index of its item."""
+    to, and for each entry the index of its item.
+
+    The main job renders one bibliography for text, HTML, Markdown, LaTeX and the CV: the last few
+    renderings are kept, keyed by the items' content, style and locale.
+    """
+    key = (json.dumps(items, sort_keys=True, ensure_ascii=False, default=str), path, locale)
+    if key not in _RENDERED:
+        if len(_RENDERED) >= 4:
+            _RENDERED.pop(next(iter(_RENDERED)))
+        _RENDERED[key] = _render(items, path, locale)
+    rendered, maths, order = _RENDERED[key]
+    return list(rendered), list(maths), list(order)
+
+
+def _render(items: list[dict[str, Any]], path: str, locale: str) -> tuple[list[str], list[str], list[int]]:
     refs = source.Source(items)
     style = load_style(path, locale)
     with _LOCK:
