@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install conformance bench clean
+.PHONY: run test install conformance bench examples clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ install: $(STAMP)
 ## The main job: every format from the sample profile in data/ into out/.
 run: $(STAMP)
 	$(BIN)/bibtool export data/*.txt --dir out
+
+## Regenerate examples/*/out from each example input (then read the diff).
+examples: $(STAMP)
+	for dir in examples/*/; do rm -rf $$dir/out; $(BIN)/bibtool export $$dir/input.* --dir $$dir/out > /dev/null; done
 
 ## The whole test suite.
 test: $(STAMP)
