@@ -73,9 +73,8 @@ BIBTEXPARSER = "import sys, bibtexparser; print(len(bibtexparser.parse_file(sys.
 
 MERGE = """
 import sys, time
-from bibtool import api
-from bibtool import merge
-library = api.read(sys.argv[1])
+from bibtool import api, io, merge
+library = api.loads(io.read_text(sys.argv[1]), "bibtex", sys.argv[1])  # read without merging
 start = time.perf_counter()
 done = merge.merge(library)  # in place; returns a log
 print(f"merge alone: {time.perf_counter() - start:.2f} s; {len(library)} records out", file=sys.stderr)
