@@ -35,9 +35,9 @@ def bulk_xsd() -> etree.XMLSchema:
 
 
 def assert_golden(name: str, text: str) -> None:
-    """Compare with tests/golden/orcid/NAME; BIBTOOL_ACCEPT_GOLDEN=1 rewrites it (then read the diff)."""
+    """Compare with tests/golden/orcid/NAME; BIBTOOL_UPDATE_GOLDEN=1 rewrites it (then read the diff)."""
     path = GOLDEN / name
-    if os.environ.get("BIBTOOL_ACCEPT_GOLDEN") == "1":
+    if os.environ.get("BIBTOOL_UPDATE_GOLDEN") == "1":
         path.write_text(text, encoding="utf-8")
     assert text == path.read_text(encoding="utf-8")
 

@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures" / "ris"
 GOLDEN = HERE / "golden" / "ris"
 # BIBTOOL_REGEN=1 rewrites the golden files; a person then reads the diff before committing.
-REGEN = os.environ.get("BIBTOOL_REGEN") == "1"
+REGEN = os.environ.get("BIBTOOL_UPDATE_GOLDEN") == "1"
 
 
 def library_of(records: list[dict], source: str = "input.json") -> Library:
