@@ -23,7 +23,7 @@ from bibtool.writers import ris as writer
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures" / "ris"
 GOLDEN = HERE / "golden" / "ris"
-# BIBTOOL_REGEN=1 rewrites the golden files; a person then reads the diff before committing.
+# BIBTOOL_UPDATE_GOLDEN=1 rewrites the golden files; a person then reads the diff before committing.
 REGEN = os.environ.get("BIBTOOL_UPDATE_GOLDEN") == "1"
 
 
