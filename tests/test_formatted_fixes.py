@@ -288,3 +288,11 @@ def test_first_render_in_a_process_is_like_every_later_one():
         assert out[0].startswith("van den Oord, A., Dieleman, S., Zen, H., et al. (2016).")
         assert out[1].startswith("[1] A. van den Oord, S. Dieleman, H. Zen, et al.,")
         assert out[2].startswith("van den Oord, Aäron, et al.")
+
+
+def test_given_name_tokens_without_letters_are_kept_not_a_crash():
+    # Found by fuzzing: a stray " - " in a given name made the initializer index an empty list.
+    from bibtool.csl.fixes import initialize
+
+    assert initialize("ŁuER - kasz", ". ", True) == "Ł. - kasz"
+    assert initialize("- &", ". ", False) == "- &"

@@ -353,6 +353,9 @@ def initialize(given: str, mark: str, hyphen: bool, everything: bool = True) -> 
         parts = token.split("-")
         if len(parts) > 1 and not hyphen:
             parts = [p for p in parts if p]
+        if not parts or not any(p and p[0].isupper() for p in parts) and not token[0].isalpha():
+            out += token + " "  # no letter to initialize ("-", "&"): kept as written
+            continue
         if not token[0].isupper() and token[0].isalpha():  # a particle such as "de": never initialized
             out += token + " "
             continue
