@@ -253,3 +253,12 @@ def test_hand_decoder_agrees_with_pylatexenc(pieces: list[str]) -> None:
     fast = latex._fast_decode(piece)
     if fast is not None:  # to_unicode composes (NFC) whatever the decoder gives
         assert unicodedata.normalize("NFC", fast) == unicodedata.normalize("NFC", latex._slow_decode(piece))
+
+
+def test_broken_string_definition_is_an_error_not_a_crash() -> None:
+    # Found by fuzzing: an @string with an unclosed quote raised ValueError out of the reader.
+    from bibtool.readers import bibtex as reader
+
+    library = reader.read('@string{j = "Journal of X}\n@article{a, title={T}, year=2000}\n', "s.bib")
+    assert [str(d) for d in library.report] == ["s.bib:1: error: @string j: unclosed quote"]
+    assert [r["title"] for r in library.records] == ["T"]

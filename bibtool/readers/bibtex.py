@@ -364,7 +364,11 @@ def read(text: str, source: str) -> Library:
     for block in parsed.blocks:
         position = _position(source, block)
         if isinstance(block, model.String):
-            value, unknown = evaluate(block.value, strings)
+            try:
+                value, unknown = evaluate(block.value, strings)
+            except ValueError as exc:
+                report.error("parse-error", f"@string {block.key}: {exc}", position)
+                continue
             for word in unknown:
                 report.warning("undefined-string", f"@string {block.key}: {word!r} is not a defined @string", position)
             strings[block.key.lower()] = value
