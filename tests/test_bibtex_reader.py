@@ -262,3 +262,11 @@ def test_broken_string_definition_is_an_error_not_a_crash() -> None:
     library = reader.read('@string{j = "Journal of X}\n@article{a, title={T}, year=2000}\n', "s.bib")
     assert [str(d) for d in library.report] == ["s.bib:1: error: @string j: unclosed quote"]
     assert [r["title"] for r in library.records] == ["T"]
+
+
+def test_entry_with_an_empty_key_is_not_taken_for_a_crossref_parent() -> None:
+    # Found by fuzzing: an entry keyed "" was looked up as the parent of every entry without crossref.
+    from bibtool.readers import bibtex as reader
+
+    library = reader.read("@book{, title={Parent}}\n@article{a, title={Child}, year=2000}\n", "e.bib")
+    assert sorted(r["title"] for r in library.records) == ["Child", "Parent"]

@@ -388,7 +388,7 @@ def read(text: str, source: str) -> Library:
             pending.append(_entry_fields(block, strings, report, source))
     by_key = {entry.key: fields for entry, fields, _ in pending}
     for entry, fields, position in pending:
-        parent = by_key.get(fields.get("crossref", ""))
+        parent = by_key.get(fields["crossref"]) if fields.get("crossref") else None
         if parent is not None and parent is not fields:
             fields = inherit(entry.entry_type.lower(), fields, parent, _type_of(pending, fields["crossref"]))
         _add_entry(entry, fields, position, library)
