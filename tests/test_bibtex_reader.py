@@ -239,10 +239,11 @@ def test_logos_and_box_commands_keep_their_text(latex: str, text: str) -> None:
 
 
 LATEX_PIECES = ["Caf\\'e", "na\\\"{\\i}ve", "{\\o}", "\\ss", "--", "---", "~", "{", "}", "\\&", "\\%", "\\_", "\\c{c}",
-                "\\v{s}", "\\H{o}", "\\aa", "\\L", "ab", " ", "-", "'", "`", "?", "!", "x{y}z", "\\={a}", "\\.z", "-{}-"]
+                "\\v{s}", "\\H{o}", "\\aa", "\\L", "ab", " ", "-", "'", "`", "?", "!", "x{y}z", "\\={a}", "\\.z", "-{}-",
+                "\\'\\i", "{\\\"\\i}", "\\'{\\i}", "\\emph{in vivo}", "\\textit{a priori}", "\\textbf{Z}", "\\emph{}"]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(st.lists(st.sampled_from(LATEX_PIECES), max_size=12))
 def test_hand_decoder_agrees_with_pylatexenc(pieces: list[str]) -> None:
     import unicodedata

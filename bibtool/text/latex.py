@@ -179,7 +179,8 @@ TOKEN = re.compile(r"""
   | (?P<dash>---|--)
   | (?P<tilde>~)
   | (?P<brace>[{}])
-  | \\(?P<sym>['`^"~=.])(?:(?P<sa>[A-Za-z])|\{(?P<sb>[A-Za-z])\})
+  | \\(?P<sym>['`^"~=.])(?:(?P<sa>[A-Za-z])|\{(?P<sb>[A-Za-z])\}|(?P<si>\\i(?![A-Za-z])[ \t\n]*|\{\\i\}))
+  | \\(?P<ital>emph|textit|textbf)\{(?P<ib>[^\\{}~%#^_$`'!?-]*)\}
   | \\(?P<let>[cvuHkrdb])\{(?P<lb>[A-Za-z])\}
   | \\(?P<named>ss|aa|AA|ae|AE|oe|OE|[oOlL])(?![A-Za-z])(?:\{\})?
   | \\(?P<esc>[&%$\#_{}])
@@ -209,7 +210,11 @@ def _fast_decode(piece: str) -> str | None:
             if depth < 0:
                 return None
         elif g["sym"] is not None:
-            out.append((g["sa"] or g["sb"]) + ACCENTS[g["sym"]])
+            # An accent on a dotless i (\'\i) is an accented i, as pylatexenc reads it.
+            out.append((g["sa"] or g["sb"] or "i") + ACCENTS[g["sym"]])
+        elif g["ital"] is not None:
+            tag = "b" if g["ital"] == "textbf" else "i"
+            out.append(f"<{tag}>{g['ib']}</{tag}>")
         elif g["let"] is not None:
             out.append(g["lb"] + ACCENTS[g["let"]])
         elif g["named"] is not None:
