@@ -241,6 +241,9 @@ def to_record(entry_type: str, key: str, fields: dict[str, str], report: Report,
     order = {name: i for i, name in enumerate(table["fields"]["to_csl"])}
     # Fields are taken in table order, so that e.g. `publisher` wins over `organization` wherever it stands.
     for name, value in sorted(fields.items(), key=lambda item: order.get(item[0], len(order))):
+        if name == "organizations":  # bibtool's own field for custom.organizations (profile tags)
+            record.setdefault("custom", {})["organizations"] = [o.strip() for o in to_unicode(value).split(",") if o.strip()]
+            continue
         if name == "howpublished" and value.lstrip().startswith("\\url{") and "url" not in fields:
             record["URL"] = verbatim(value)
             continue

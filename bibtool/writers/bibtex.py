@@ -18,7 +18,7 @@ from ..text.titlecase import protect as protect_title
 BAD_KEY = re.compile(r"[\s,{}()\"#%'=~\\]")
 # Variables written by the code below, not through the field table.
 STRUCTURAL = {"id", "type", "title", "issued", "accessed", "custom", "citation-key"}
-CUSTOM_WRITTEN = {"arxiv_category", "authors_truncated", "extra"}
+CUSTOM_WRITTEN = {"arxiv_category", "authors_truncated", "extra", "organizations"}
 
 
 @dataclass(frozen=True)
@@ -200,6 +200,10 @@ def _fields(record: dict[str, Any], options: Options, report: Report, where: str
         extra = (record.get("custom") or {}).get("extra") or {}
         if category and not any(k in extra for k in ("primaryclass", "eprintclass")):
             fields.append(("primaryclass" if dialect == "bibtex" else "eprintclass", category))
+    organizations = (record.get("custom") or {}).get("organizations")
+    if organizations:
+        # Not a standard field: styles ignore it, and reference managers keep it (Zotero in Extra).
+        fields.append(("organizations", _text("organizations", ", ".join(organizations), encode)))
     names = {name for name, _ in fields}
     for name, value in ((record.get("custom") or {}).get("extra") or {}).items():
         if name in names or (preprint and name == "pubstate"):
