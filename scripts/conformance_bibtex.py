@@ -17,33 +17,21 @@ import bibtexparser
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bibtool.diagnostics import Report  # noqa: E402
 from bibtool.library import Library  # noqa: E402
 from bibtool.readers.bibtex import _month, read  # noqa: E402
 from bibtool.text.latex import to_unicode  # noqa: E402
 from bibtool.writers import bibtex as writer  # noqa: E402
+from zotero_csl import DATE_FIELDS, FIELDS, ROLES, TYPES  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "conformance"
 
 # Zotero item fields -> CSL variables (README "How a harness uses them").
-ZOTERO_TYPES = {
-    "journalArticle": "article-journal", "book": "book", "bookSection": "chapter",
-    "conferencePaper": "paper-conference", "thesis": "thesis", "report": "report", "webpage": "webpage",
-    "magazineArticle": "article-magazine", "newspaperArticle": "article-newspaper", "patent": "patent",
-    "manuscript": "manuscript", "document": "document", "computerProgram": "software", "dataset": "dataset",
-}
-ZOTERO_FIELDS = {
-    "title": "title", "publicationTitle": "container-title", "bookTitle": "container-title",
-    "proceedingsTitle": "container-title", "journalAbbreviation": "container-title-short", "pages": "page",
-    "volume": "volume", "issue": "issue", "edition": "edition", "DOI": "DOI", "ISBN": "ISBN", "ISSN": "ISSN",
-    "url": "URL", "place": "publisher-place", "publisher": "publisher", "abstractNote": "abstract",
-    "language": "language", "shortTitle": "title-short", "series": "collection-title",
-    "university": "publisher", "institution": "publisher", "reportNumber": "number", "thesisType": "genre",
-    "reportType": "genre", "rights": "license",
-}
-ZOTERO_ROLES = {"author": "author", "editor": "editor", "translator": "translator", "seriesEditor": "collection-editor",
-                "bookAuthor": "container-author", "contributor": "contributor"}
+# The BibTeX cases are scored on the README's field list, plus Zotero's `rights`, and without the
+# dates, which this scorer compares itself.
+ZOTERO_FIELDS = {**{k: v for k, v in FIELDS.items() if k not in DATE_FIELDS}, "rights": "license"}
 NOT_FIELDS = {"notes", "attachments", "seeAlso"}  # Zotero-only; counted as "carried or reported"
 
 # Deliberate differences: (case id or "*", field) -> reason. Not counted as misses.
@@ -178,7 +166,7 @@ def zotero(score: Score) -> None:
                 if field in NOT_FIELDS:
                     continue
                 if field == "itemType":
-                    score.check(case["id"], index, "type", ZOTERO_TYPES.get(value, value), got.get("type"))
+                    score.check(case["id"], index, "type", TYPES.get(value, value), got.get("type"))
                 elif field == "itemID":
                     score.check(case["id"], index, "id", value, got.get("id"))
                 elif field == "date":
@@ -186,7 +174,7 @@ def zotero(score: Score) -> None:
                 elif field == "creators":
                     for role in sorted({c["creatorType"] for c in value}):
                         want = [_zotero_name(c) for c in value if c["creatorType"] == role]
-                        have = [_csl_name(n) for n in got.get(ZOTERO_ROLES.get(role, role), [])]
+                        have = [_csl_name(n) for n in got.get(ROLES.get(role, role), [])]
                         score.check(case["id"], index, role, want, have)
                 elif field == "tags":
                     want = sorted(_norm(t["tag"] if isinstance(t, dict) else t) for t in value)
