@@ -1,22 +1,23 @@
-"""BibTeX and BibLaTeX reader: bibtexparser v2 splits the file, the mapping table makes CSL-JSON records."""
+"""BibTeX and BibLaTeX reader: the file is split into blocks (bibtex_split for well-formed files, bibtexparser v2
+for any other), the mapping table makes CSL-JSON records."""
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import tomllib
-from functools import lru_cache
+from functools import lru_cache, partial
 from importlib import resources
-from typing import Any
+from typing import Any, Callable
 
-import bibtexparser
-from bibtexparser import model
 from bibtexparser.middlewares.names import parse_single_name_into_parts, split_multiple_persons_names
 
 from ..diagnostics import Position, Report
 from ..library import Library
 from ..text.latex import to_unicode, verbatim
 from ..text.texsafety import find_unsafe_tex
+from . import bibtex_split
 
 # bibtexparser logs each failed block to stderr; a reader prints nothing, and we report them ourselves.
 logging.getLogger("bibtexparser.splitter").addHandler(logging.NullHandler())
@@ -40,33 +41,59 @@ def mapping() -> dict[str, Any]:
     return tomllib.loads(text)
 
 
+class _Reading:
+    """What to_record looks up for every field, taken from the table once."""
+
+    def __init__(self, table: dict[str, Any]) -> None:
+        fields = table["fields"]
+        self.types = table["types"]["to_csl"]
+        self.to_csl = fields["to_csl"]
+        self.names = fields["names"]
+        self.dates = fields["dates"]
+        self.verbatim = frozenset(fields["verbatim"])
+        self.handled = frozenset(fields["handled"]) | frozenset(fields["names"]) | frozenset(fields["dates"])
+        self.order = {name: i for i, name in enumerate(fields["to_csl"])}
+        self.number = table["number"]["to_csl"]
+        self.genre = table["genre"]["to_csl"]
+
+
+@lru_cache(maxsize=1)
+def _reading() -> _Reading:
+    return _Reading(mapping())
+
+
 # ---------------------------------------------------------------- values: @string, #, macros
 # bibtexparser v2 resolves a field that is a single @string name, but not `#` concatenation or
 # strings built from other strings, so values are evaluated here from the raw field text.
 _PIECE = re.compile(r'\s*(?:(\{)|(")|(\d+)|([^\s#{}",=]+))')
 
 
+_BRACE = re.compile(r"[{}]")
+_BRACE_OR_QUOTE = re.compile(r'[{}"]')
+
+
 def _braced(text: str, start: int) -> int:
     depth = 0
-    for i in range(start, len(text)):
-        if text[i] == "{":
+    for match in _BRACE.finditer(text, start):
+        if match.group() == "{":
             depth += 1
-        elif text[i] == "}":
+        else:
             depth -= 1
             if depth == 0:
-                return i
+                return match.start()
     raise ValueError("unbalanced braces")
 
 
 def _quoted(text: str, start: int) -> int:
     depth = 0
-    for i in range(start + 1, len(text)):
-        if text[i] == "{":
+    for match in _BRACE_OR_QUOTE.finditer(text, start + 1):
+        char = match.group()
+        if char == "{":
             depth += 1
-        elif text[i] == "}":
+        elif char == "}":
             depth -= 1
-        elif text[i] == '"' and depth == 0:
-            return i
+        elif depth == 0:
+            return match.start()
     raise ValueError("unclosed quote")
 
 
@@ -226,35 +253,35 @@ def _arxiv(fields: dict[str, str]) -> tuple[str | None, str | None, bool]:
 # ---------------------------------------------------------------- one entry
 def to_record(entry_type: str, key: str, fields: dict[str, str], report: Report, position: Position) -> dict[str, Any]:
     """One BibTeX entry (evaluated field values, LaTeX as written) as a CSL-JSON record."""
-    table = mapping()
+    table = _reading()
     entry_type = entry_type.lower()
     record: dict[str, Any] = {"id": key}
-    csl_type = table["types"]["to_csl"].get(entry_type)
+    csl_type = table.types.get(entry_type)
     if csl_type is None:
         report.warning("unknown-type", f"entry {key}: type @{entry_type} is not known; read as a document", position)
         csl_type = "document"
     record["type"] = csl_type
     extra: dict[str, str] = {}
-    verbatim_fields = set(table["fields"]["verbatim"])
-    handled = set(table["fields"]["handled"]) | set(table["fields"]["names"]) | set(table["fields"]["dates"])
-
-    order = {name: i for i, name in enumerate(table["fields"]["to_csl"])}
+    verbatim_fields = table.verbatim
+    handled = table.handled
+    order = table.order
+    last = len(order)
     # Fields are taken in table order, so that e.g. `publisher` wins over `organization` wherever it stands.
-    for name, value in sorted(fields.items(), key=lambda item: order.get(item[0], len(order))):
+    for name, value in sorted(fields.items(), key=lambda item: order.get(item[0], last)):
         if name == "organizations":  # bibtool's own field for custom.organizations (profile tags)
             record.setdefault("custom", {})["organizations"] = [o.strip() for o in to_unicode(value).split(",") if o.strip()]
             continue
         if name == "howpublished" and value.lstrip().startswith("\\url{") and "url" not in fields:
             record["URL"] = verbatim(value)
             continue
-        if name in table["fields"]["names"]:
+        if name in table.names:
             names, truncated = _names(value)
             if names:
-                record[table["fields"]["names"][name]] = names
+                record[table.names[name]] = names
             if truncated:
                 record.setdefault("custom", {})["authors_truncated"] = True
-        elif name in table["fields"]["to_csl"]:
-            variable = table["fields"]["to_csl"][name]
+        elif name in table.to_csl:
+            variable = table.to_csl[name]
             text = verbatim(value) if name in verbatim_fields else to_unicode(value)
             if name == "pages":
                 text = re.sub(r"\s*[-\u2013]+\s*", "-", text)
@@ -283,15 +310,15 @@ def to_record(entry_type: str, key: str, fields: dict[str, str], report: Report,
 
     number = fields.get("number") or fields.get("issue")
     if number:
-        variable = table["number"]["to_csl"].get(entry_type, table["number"]["to_csl"]["default"])
+        variable = table.number.get(entry_type, table.number["default"])
         if variable in record:
             extra["number"] = number
         else:
             record[variable] = to_unicode(number)
-    if "genre" not in record and entry_type in table["genre"]["to_csl"]:
-        record["genre"] = table["genre"]["to_csl"][entry_type]
+    if "genre" not in record and entry_type in table.genre:
+        record["genre"] = table.genre[entry_type]
 
-    for name, variable in table["fields"]["dates"].items():
+    for name, variable in table.dates.items():
         if name in fields:
             date = _iso_date(fields[name])
             if date is None:
@@ -347,11 +374,6 @@ def to_record(entry_type: str, key: str, fields: dict[str, str], report: Report,
 
 
 # ---------------------------------------------------------------- the file
-def _position(source: str, block: model.Block) -> Position:
-    # bibtexparser counts lines from 0.
-    return Position(source, (block.start_line or 0) + 1)
-
-
 def _block_kind(raw: str | None) -> str:
     match = re.match(r"\s*@\s*([A-Za-z]+)", raw or "")
     return f"@{match.group(1).lower()} entry" if match else "block"
@@ -361,45 +383,79 @@ def read(text: str, source: str) -> Library:
     """Read a BibTeX/BibLaTeX file: every entry becomes a record; bad blocks are reported, not fatal."""
     library = Library()
     report = library.report
+    blocks = None if _simple() else bibtex_split.split(text)
+    pending = _read_blocks(blocks, text, source, report) if blocks is not None else _read_with_bibtexparser(text, source, report)
+    by_key = {key: (entry_type, fields) for entry_type, key, fields, _ in pending}
+    for entry_type, key, fields, position in pending:
+        parent = by_key.get(fields["crossref"]) if fields.get("crossref") else None
+        if parent is not None and parent[1] is not fields:
+            fields = inherit(entry_type, fields, parent[1], parent[0])
+        _add_entry(entry_type, key, fields, position, library)
+    return library
+
+
+def _simple() -> bool:
+    return os.environ.get("BIBTOOL_SIMPLE") == "1"
+
+
+def _read_blocks(blocks, text: str, source: str, report: Report) -> list[tuple[str, str, dict[str, str], Position]]:
+    """(type, key, evaluated fields, position) of every entry the fast splitter found."""
+    strings: dict[str, str] = {}
+    pending = []
+    for block in blocks:
+        if isinstance(block, bibtex_split.RawString):
+            _define_string(block.key, block.value, strings, report, Position(source, block.line + 1))
+        else:
+            pending.append(_entry_fields(block.entry_type, block.key, block.fields, block.line, strings, report, source,
+                                         partial(block.line_of, text)))
+    return pending
+
+
+def _read_with_bibtexparser(text: str, source: str, report: Report) -> list[tuple[str, str, dict[str, str], Position]]:
+    """The same as _read_blocks for any file, broken ones included, with bibtexparser's splitter."""
+    import bibtexparser
+    from bibtexparser import model
+
     parsed = bibtexparser.parse_string(text, parse_stack=[])
     strings: dict[str, str] = {}
-    pending: list[tuple[model.Entry, dict[str, str], Position]] = []
+    pending = []
+
+    def entry_fields(entry: model.Entry):
+        fields = [(f.key, str(f.value), f.start_line if f.start_line is not None else (entry.start_line or 0))
+                  for f in entry.fields]
+        return _entry_fields(entry.entry_type.lower(), entry.key, fields, entry.start_line or 0, strings, report, source,
+                             _same)
+
     for block in parsed.blocks:
-        position = _position(source, block)
+        position = Position(source, (block.start_line or 0) + 1)  # bibtexparser counts lines from 0
         if isinstance(block, model.String):
-            try:
-                value, unknown = evaluate(block.value, strings)
-            except ValueError as exc:
-                report.error("parse-error", f"@string {block.key}: {exc}", position)
-                continue
-            for word in unknown:
-                report.warning("undefined-string", f"@string {block.key}: {word!r} is not a defined @string", position)
-            strings[block.key.lower()] = value
+            _define_string(block.key, block.value, strings, report, position)
         elif isinstance(block, model.DuplicateBlockKeyBlock):
             report.error("duplicate-key", f"key {block.key!r} is used again (first at line "
                          f"{(block.previous_block.start_line or 0) + 1}); this entry is read under a new key", position)
             duplicate = block.ignore_error_block
             if isinstance(duplicate, model.Entry):
-                pending.append(_entry_fields(duplicate, strings, report, source))
+                pending.append(entry_fields(duplicate))
         elif isinstance(block, model.DuplicateFieldKeyBlock):
             # Reported by _entry_fields, at the line of the second field.
-            pending.append(_entry_fields(block.ignore_error_block, strings, report, source))
+            pending.append(entry_fields(block.ignore_error_block))
         elif isinstance(block, model.ParsingFailedBlock):
             reason = (getattr(block.error, "abort_reason", None) or str(block.error) or "syntax error").strip()
             report.error("parse-error", f"{_block_kind(block.raw)} cannot be read: {reason}", position)
         elif isinstance(block, model.Entry):
-            pending.append(_entry_fields(block, strings, report, source))
-    by_key = {entry.key: fields for entry, fields, _ in pending}
-    for entry, fields, position in pending:
-        parent = by_key.get(fields["crossref"]) if fields.get("crossref") else None
-        if parent is not None and parent is not fields:
-            fields = inherit(entry.entry_type.lower(), fields, parent, _type_of(pending, fields["crossref"]))
-        _add_entry(entry, fields, position, library)
-    return library
+            pending.append(entry_fields(block))
+    return pending
 
 
-def _type_of(pending, key: str) -> str:
-    return next(entry.entry_type.lower() for entry, _, _ in pending if entry.key == key)
+def _define_string(key: str, raw: str, strings: dict[str, str], report: Report, position: Position) -> None:
+    try:
+        value, unknown = evaluate(raw, strings)
+    except ValueError as exc:
+        report.error("parse-error", f"@string {key}: {exc}", position)
+        return
+    for word in unknown:
+        report.warning("undefined-string", f"@string {key}: {word!r} is not a defined @string", position)
+    strings[key.lower()] = value
 
 
 def inherit(child_type: str, child: dict[str, str], parent: dict[str, str], parent_type: str) -> dict[str, str]:
@@ -420,35 +476,42 @@ def inherit(child_type: str, child: dict[str, str], parent: dict[str, str], pare
     return merged
 
 
-def _entry_fields(entry: model.Entry, strings: dict[str, str], report: Report, source: str):
-    """(entry, evaluated fields, position) of one entry; value problems are reported."""
-    position = _position(source, entry)
+def _same(line: int) -> int:
+    return line
+
+
+def _entry_fields(entry_type: str, key: str, raw_fields: list[tuple[str, str, int]], line: int,
+                  strings: dict[str, str], report: Report, source: str, line_of: Callable[[int], int]):
+    """(type, key, evaluated fields, position) of one entry; value problems are reported.
+
+    A raw field is (name, value as written, where): `line_of(where)` is its 0-based line.
+    """
+    position = Position(source, line + 1)
     fields: dict[str, str] = {}
-    for field in entry.fields:
-        name = field.key.lower()
+    for raw_name, raw_value, field_line in raw_fields:
+        name = raw_name.lower()
         try:
-            value, unknown = evaluate(str(field.value), strings)
+            value, unknown = evaluate(raw_value, strings)
         except ValueError as exc:
-            report.error("parse-error", f"entry {entry.key}: field {name}: {exc}",
-                         Position(source, (field.start_line or entry.start_line or 0) + 1))
+            report.error("parse-error", f"entry {key}: field {name}: {exc}", Position(source, line_of(field_line) + 1))
             continue
         for word in unknown:
-            report.warning("undefined-string", f"entry {entry.key}: field {name}: {word!r} is not a defined @string; read as empty, as BibTeX does",
-                           Position(source, (field.start_line or 0) + 1))
+            report.warning("undefined-string", f"entry {key}: field {name}: {word!r} is not a defined @string; read as empty, as BibTeX does",
+                           Position(source, line_of(field_line) + 1))
         if name in fields:
-            report.warning("duplicate-field", f"entry {entry.key}: field {name} appears twice; the first is kept",
-                           Position(source, (field.start_line or 0) + 1))
+            report.warning("duplicate-field", f"entry {key}: field {name} appears twice; the first is kept",
+                           Position(source, line_of(field_line) + 1))
             continue
         fields[name] = value.strip()
-    return entry, fields, position
+    return entry_type, key, fields, position
 
 
-def _add_entry(entry: model.Entry, fields: dict[str, str], position: Position, library: Library) -> None:
+def _add_entry(entry_type: str, key: str, fields: dict[str, str], position: Position, library: Library) -> None:
     report = library.report
     unsafe = [(name, found) for name, value in fields.items() if (found := find_unsafe_tex(value))]
     if unsafe:
         for name, found in unsafe:
-            report.error("unsafe-tex", f"entry {entry.key}: field {name} holds {', '.join(found)}, which can reach files "
+            report.error("unsafe-tex", f"entry {key}: field {name} holds {', '.join(found)}, which can reach files "
                          "or the shell when compiled; the entry is not read", position)
         return
-    library.add(to_record(entry.entry_type, entry.key, fields, report, position), position)
+    library.add(to_record(entry_type, key, fields, report, position), position)

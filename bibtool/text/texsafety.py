@@ -32,6 +32,8 @@ def find_unsafe_tex(text: str, latex_source: bool = True) -> list[str]:
     With latex_source=False, `text` is hub text (Unicode with `$...$` math): outside math our writers
     escape `^`, so a `^^` escape is dangerous only inside math there.
     """
+    if "\\" not in text and "^^" not in text:
+        return []
     found: list[str] = []
     for match in _COMMAND.finditer(text):
         name = match.group(1)
