@@ -20,7 +20,7 @@ from citeproc.source import Citation, CitationItem, VariableError
 from citeproc.string import join
 from lxml import etree
 
-from bibtool.csl import fixes, marks, post, source
+from bibtool.csl import fixes, marks, post, source, speed
 from bibtool.diagnostics import UsageError
 
 _LOCK = threading.Lock()  # a parsed style holds per-render state (formatter, repressed variables)
@@ -79,13 +79,20 @@ class _Locale(_Fast, model.Locale):
 def _lookup() -> etree.ElementNamespaceClassLookup:
     lookup = etree.ElementNamespaceClassLookup()
     namespace = lookup.get_namespace("http://purl.org/net/xbiblio/csl")
-    namespace[None] = type("Element", (_Fast, model.CitationStylesElement), {})
     classes = {cls.__name__.replace("_", "-").lower(): cls for cls in model.CitationStylesElement.__subclasses__()
                if cls.__module__ == model.__name__}
     classes.update(fixes.ELEMENTS)
-    namespace.update({tag: type(cls.__name__, (_Fast, cls), {}) for tag, cls in classes.items()})
+    fast = {} if speed.simple() else speed.MIXINS
+    namespace.update({tag: type(cls.__name__, _bases(fast.get(tag)) + (cls,), {}) for tag, cls in classes.items()})
+    namespace[None] = type("Element", _bases(None) + (model.CitationStylesElement,), {})
     namespace["locale"] = _Locale
     return lookup
+
+
+def _bases(mixin: type | None) -> tuple[type, ...]:
+    if speed.simple():
+        return (_Fast,)
+    return (mixin, speed.Element, _Fast) if mixin else (speed.Element, _Fast)
 
 
 def _parse(path: str):

@@ -136,7 +136,7 @@ class Text(PageRange, CaseFix, model.Text):
 
     def process(self, item, context=None, **kwargs):
         if "variable" in self.attrib and self.get("variable") not in self.generated_variables:
-            return _counted(Text._process_text)(self, item, context=context, **kwargs)
+            return _counted_text(self, item, context=context, **kwargs)
         return self._process_text(item, context=context, **kwargs)
 
     def _process_text(self, item, context=None, **kwargs):
@@ -167,6 +167,9 @@ class Text(PageRange, CaseFix, model.Text):
         if self.get("variable") == "year-suffix" and text is not None:
             return str(text)
         return text
+
+
+_counted_text = _counted(lambda self, item, **kwargs: self._process_text(item, **kwargs))
 
 
 class Number(PageRange, CaseFix, model.Number):

@@ -1,0 +1,210 @@
+"""Speed: hand-written versions of citeproc-py's hottest generic paths, mixed into our element classes.
+
+Each replaces library code that recomputed, for every element of every entry, answers fixed by the
+parsed style: the root, the formatter, the formatting and affix attributes, the terms, name options,
+`cs:if` tests. The results are the same objects or equal values, so the output cannot change; with
+BIBTOOL_SIMPLE=1 none of this is mixed in (engine._lookup) and citeproc-py's own code runs.
+
+Attributes that citeproc-py changes while rendering are never cached: a locale's cs:date-part takes
+the style's attributes on every use (model.Date_Part.process), and fixes.Names narrows `variable`.
+"""
+
+from __future__ import annotations
+
+import os
+
+from citeproc import model
+from citeproc.source import VariableError
+from citeproc.string import MixedString, String
+
+
+def simple() -> bool:
+    """BIBTOOL_SIMPLE=1: every fast path off (tests compare both paths)."""
+    return os.environ.get("BIBTOOL_SIMPLE") == "1"
+
+
+# Formatted.format's five steps: (attribute, value that does nothing, formatter method per value).
+_FORMAT_STEPS = (
+    ("font-style", "normal", {"italic": "Italic", "oblique": "Oblique"}),
+    ("font-variant", "normal", {"small-caps": "SmallCaps"}),
+    ("font-weight", "normal", {"bold": "Bold", "light": "Light"}),
+    ("text-decoration", "none", {"underline": "Underline"}),
+    ("vertical-align", "baseline", {"sup": "Superscript", "sub": "Subscript"}),
+)
+_UNKNOWN = object()
+
+
+class Element:
+    """Mixed into every element class (before citeproc-py's)."""
+
+    mutable_attributes = False  # True where citeproc-py rewrites the element's attributes while rendering
+
+    def get_root(self):
+        cache = self.__dict__
+        root = cache.get("root_cache")
+        if root is None:
+            root = cache["root_cache"] = super().get_root()
+        return root
+
+    def get_formatter(self):
+        root = self.get_root()
+        return root.style.formatter if isinstance(root, model.Locale) else root.formatter
+
+    def _format_steps(self):
+        """The formatter methods format() applies, or None where citeproc-py's own code must run
+        (an attribute value it does not know: it fails, and so must we)."""
+        steps = []
+        for attribute, nothing, methods in _FORMAT_STEPS:
+            value = self.get(attribute, nothing)
+            if value != nothing:
+                if value not in methods:
+                    return None
+                steps.append(methods[value])
+        return tuple(steps)
+
+    def format(self, string):
+        steps = self.__dict__.get("format_steps", _UNKNOWN)
+        if steps is _UNKNOWN:
+            steps = self._format_steps()
+            if not self.mutable_attributes:
+                self.__dict__["format_steps"] = steps
+        if steps is None:
+            return super().format(string)
+        if isinstance(string, (int, float)):
+            string = str(string)
+        if steps:
+            formatter = self.get_formatter()
+            for method in steps:
+                string = getattr(formatter, method)(string)
+        return string
+
+    def wrap(self, string):
+        # Without prefix and suffix citeproc-py's wrap returns str, String and MixedString unchanged
+        # ('' + x and x + '' give x back, see citeproc.string); anything else takes its own path.
+        affixed = self.__dict__.get("affixed")
+        if affixed is None:
+            affixed = bool(self.get("prefix", "") or self.get("suffix", ""))
+            if not self.mutable_attributes:
+                self.__dict__["affixed"] = affixed
+        if not affixed and isinstance(string, (str, MixedString)):
+            return string
+        return super().wrap(string)
+
+    def quote(self, string):
+        # citeproc-py looks up punctuation-in-quote in every locale and never uses it.
+        if self.get("quotes", "false").lower() == "true":
+            return super().quote(string)
+        return string
+
+    def get_term(self, name, form=None, fallback_locale=True, zero_padded=False):
+        cache = self.get_root().__dict__.setdefault("any_term_cache", {})
+        key = (name, form, fallback_locale, zero_padded)
+        if key not in cache:
+            cache[key] = super().get_term(name, form, fallback_locale, zero_padded)
+        return cache[key]
+
+
+class Term:
+    """A term's text, made once (terms do not change)."""
+
+    @property
+    def single(self):
+        cache = self.__dict__
+        if "single_text" not in cache:
+            cache["single_text"] = super().single
+        return cache["single_text"]
+
+    @property
+    def multiple(self):
+        cache = self.__dict__
+        if "multiple_text" not in cache:
+            cache["multiple_text"] = super().multiple
+        return cache["multiple_text"]
+
+
+class DatePart:
+    mutable_attributes = True
+
+
+class If:
+    """cs:if and cs:else-if testing only type and variable (nearly all): the tests read once. The
+    tests have no side effects, so stopping at the first deciding one gives citeproc-py's answer."""
+
+    def _tests(self):
+        attributes = set(self.attrib) - {"match"}
+        if not attributes <= {"type", "variable"}:
+            return None
+        types = tuple(t.lower() for t in self.get("type", "").split())
+        variables = tuple(v.replace("-", "_") for v in self.get("variable", "").split())
+        return types, variables, self.get("match")
+
+    def render(self, item, context=None, delimiter="", **kwargs):
+        tests = self.__dict__.get("tests", _UNKNOWN)
+        if tests is _UNKNOWN:
+            tests = self.__dict__["tests"] = self._tests()
+        if tests is None:
+            return super().render(item, context=context, delimiter=delimiter, **kwargs)
+        types, variables, match = tests
+        reference = item.reference
+        results = []
+        if types:
+            kind = reference.type
+            results.extend(t == kind for t in types)
+        for variable in variables:
+            results.append(variable in item if variable == "locator" else variable in reference)
+        if match == "any":
+            result = any(results)
+        elif match == "none":
+            result = not any(results)
+        else:
+            result = all(results)
+        if not result:
+            raise model.ConditionFailed
+        return self.render_children(item, context=context, delimiter=delimiter, **kwargs)
+
+
+class Name:
+    """Name options (citeproc-py searches the enclosing citation or bibliography for each of a dozen
+    options per name list) are read once per context; sort options still come first."""
+
+    def get_option(self, name, context=None, sort_options=None):
+        if sort_options is not None and name in sort_options:
+            return super().get_option(name, context, sort_options)
+        cache = self.__dict__.setdefault("option_cache", {})
+        key = (name, context)
+        if key not in cache:
+            cache[key] = super().get_option(name, context, None)
+        return cache[key]
+
+
+class Text:
+    """model.Text.process without the exception it raises, for every text element, to find that the
+    item has no language: the item's language is looked up once."""
+
+    def _process_text(self, item, context=None, **kwargs):
+        attrib = self.attrib
+        if "macro" in attrib and kwargs.get("sort_options") is not None:
+            return super()._process_text(item, context=context, **kwargs)
+        if context is None:
+            context = self
+        language = dict.get(item, "_language")
+        if language is None:
+            try:
+                language = item.reference.language[:2]
+            except VariableError:
+                language = self.get_root().get("default-locale", "en")[:2]
+            dict.__setitem__(item, "_language", language)
+        if "variable" in attrib:
+            text = self._variable(item, context)
+        elif "macro" in attrib:
+            text = self.get_macro(self.get("macro")).render(item, context)
+        elif "term" in attrib:
+            text = self._term(item)
+        elif "value" in attrib:
+            text = String(self.preformat(self.get("value")))
+        else:
+            return super()._process_text(item, context=context, **kwargs)
+        return text, language
+
+
+MIXINS: dict[str, type] = {"term": Term, "date-part": DatePart, "if": If, "else-if": If, "name": Name, "text": Text}
