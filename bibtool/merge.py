@@ -24,11 +24,11 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from .diagnostics import Position
 from .library import Library
-from .text.keys import ascii_fold, key_word
+from .text.keys import FoldTable, ascii_fold, key_word
 
 PREFER = ("both", "published", "preprint")
 _ARXIV = r"(\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[a-z]{2})?/\d{7})(?:v\d+)?"
@@ -52,7 +52,13 @@ def normalize_doi(text: str) -> str | None:
 def arxiv_id(text: str) -> str | None:
     """The arXiv id in 'arXiv:2210.06313v2', 'hep-th/9901001', a 10.48550 DOI or an arxiv.org URL, without version."""
     text = text.strip()
-    match = ARXIV_ID.match(text) or ARXIV_DOI.match(DOI_PREFIX.sub("", text)) or ARXIV_URL.search(text)
+    match = ARXIV_ID.match(text)
+    # The substring tests only skip regexes that cannot match (no letter of ".org/" has a non-ASCII
+    # case-insensitive twin, unlike the i of "arxiv").
+    if not match and "48550" in text:
+        match = ARXIV_DOI.match(DOI_PREFIX.sub("", text))
+    if not match and ".org/" in text.lower():
+        match = ARXIV_URL.search(text)
     if not match:
         return None
     found = match.group(1)
@@ -75,35 +81,60 @@ def _names(record: dict[str, Any], variable: str = "author") -> list[dict[str, A
     return [n for n in names if isinstance(n, dict)] if isinstance(names, list) else []
 
 
-def _values(record: dict[str, Any], *names: str) -> Iterable[str]:
-    extra = _custom(record).get("extra")
-    extra = extra if isinstance(extra, dict) else {}
-    for name in names:
-        for value in (record.get(name), extra.get(name)):
-            if isinstance(value, (str, int)):
-                yield str(value)
+_ID_FIELDS = ("number", "DOI", "URL", "eprint", "archive_location", "doi", "url")
+_DOI_FIELDS = frozenset({"DOI", "doi"})
+
+
+def identifiers(record: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """(arXiv ids, DOIs) of a record, in one pass over its fields and custom.extra: see arxiv_ids and dois."""
+    custom = record.get("custom")
+    extra = custom.get("extra") if isinstance(custom, dict) else None
+    found_arxiv: set[str] = set()
+    found_dois: set[str] = set()
+    for source in (record, extra) if isinstance(extra, dict) and extra else (record,):
+        for name in _ID_FIELDS:
+            value = source.get(name)
+            if value is None or not isinstance(value, (str, int)):
+                continue
+            text = str(value)
+            found = arxiv_id(text)
+            if found:
+                found_arxiv.add(found)
+            if name in _DOI_FIELDS:
+                doi = normalize_doi(text)
+                if doi and not ARXIV_DOI.match(doi):
+                    found_dois.add(doi)
+    return found_arxiv, found_dois
 
 
 def arxiv_ids(record: dict[str, Any]) -> set[str]:
     """Every arXiv id a record names (number, DOI, URL, eprint, archive location)."""
-    found = {arxiv_id(v) for v in _values(record, "number", "DOI", "URL", "eprint", "archive_location", "doi", "url")}
-    return {v for v in found if v}
+    return identifiers(record)[0]
 
 
 def dois(record: dict[str, Any]) -> set[str]:
     """The record's DOIs other than arXiv's own 10.48550 ones, normalized."""
-    found = {normalize_doi(v) for v in _values(record, "DOI", "doi")}
-    return {v for v in found if v and not ARXIV_DOI.match(v)}
+    return identifiers(record)[1]
 
 
-def is_preprint(record: dict[str, Any]) -> bool:
-    """True for an arXiv preprint in the hub convention (or a record that can only be one)."""
-    if str(record.get("publisher", "")).lower() == "arxiv" or "preprint" in str(record.get("genre", "")).lower():
+def is_preprint(record: dict[str, Any], ids: tuple[set[str], set[str]] | None = None) -> bool:
+    """True for an arXiv preprint in the hub convention (or a record that can only be one).
+
+    `ids` is the record's identifiers() when the caller has them already.
+    """
+    publisher = record.get("publisher")
+    if publisher is not None and str(publisher).lower() == "arxiv":
+        return True
+    genre = record.get("genre")
+    if genre is not None and "preprint" in str(genre).lower():
         return True
     container = str(record.get("container-title", ""))
     if container.lower().startswith(("arxiv", "corr")):
         return True
-    return (str(record.get("type")) in GENERIC_TYPES and not container and not dois(record) and bool(arxiv_ids(record)))
+    if str(record.get("type")) not in GENERIC_TYPES or container:
+        return False
+    found_arxiv, found_dois = ids or identifiers(record)
+    return not found_dois and bool(found_arxiv)
 
 
 # TeX left in a title (the readers turn most of it into Unicode): accents keep their letter, special
@@ -121,13 +152,21 @@ def _fold_tex(title: str) -> str:
     return title.replace("{", "").replace("}", "")
 
 
+_PUNCTUATION = re.compile(r"[^\w\s]")
+_FINGERPRINT_WORD = re.compile(r"[a-z0-9]+")
+# Punctuation becomes a space before accents are dropped, so "Schölkopf’s" and "Scholkopf's" agree.
+_FINGERPRINT_FOLD = FoldTable(lambda c: ascii_fold(_PUNCTUATION.sub(" ", c)).casefold())
+
+
 def title_fingerprint(title: str) -> str:
     """Title with case, accents, punctuation and LaTeX folded: 'Über {NP}-hard \\emph{Graphs}' -> 'uber np hard graphs'."""
     if "\\" in title or "{" in title:
         title = _fold_tex(title)
-    # Punctuation becomes a space before accents are dropped, so "Schölkopf’s" and "Scholkopf's" agree.
-    text = re.sub(r"[^\w\s]", " ", unicodedata.normalize("NFC", title.replace("&", " and ")))
-    return " ".join(re.findall(r"[a-z0-9]+", ascii_fold(text).casefold()))
+    title = title.replace("&", " and ")
+    if title.isascii():  # nothing to compose or fold: punctuation, like case, only separates words
+        return " ".join(_FINGERPRINT_WORD.findall(title.lower()))
+    # NFC first: a letter and its combining accent become one character, which folds on its own.
+    return " ".join(_FINGERPRINT_WORD.findall(unicodedata.normalize("NFC", title).translate(_FINGERPRINT_FOLD)))
 
 
 def first_family(record: dict[str, Any]) -> str:
@@ -155,7 +194,9 @@ _ORDINALS = {w: str(n) for n, w in enumerate(
 
 def edition_of(record: dict[str, Any]) -> str | None:
     """'2', '2nd', 'Second', 'second edition' -> '2'; other text as folded words; None when absent."""
-    value = str(record.get("edition", "")).strip().lower()
+    if "edition" not in record:
+        return None
+    value = str(record["edition"]).strip().lower()
     digits = re.match(r"\d+", value)
     if digits:
         return str(int(digits.group(0)))
@@ -174,10 +215,12 @@ def _isbn13(text: str) -> str:
 
 
 def _isbns(record: dict[str, Any]) -> set[str]:
-    return {_isbn13(v) for v in re.split(r"[,;\s]+", str(record.get("ISBN", ""))) if v}
+    if "ISBN" not in record:
+        return set()
+    return {_isbn13(v) for v in re.split(r"[,;\s]+", str(record["ISBN"])) if v}
 
 
-@dataclass
+@dataclass(slots=True)
 class _Info:
     """What matching needs from one record, computed once."""
 
@@ -194,7 +237,8 @@ class _Info:
 
     @classmethod
     def of(cls, index: int, record: dict[str, Any]) -> "_Info":
-        return cls(index, is_preprint(record), arxiv_ids(record), dois(record),
+        ids = identifiers(record)
+        return cls(index, is_preprint(record, ids), ids[0], ids[1],
                    title_fingerprint(str(record.get("title", ""))), first_family(record), year_of(record),
                    edition_of(record), _isbns(record), str(record.get("type", "")))
 

@@ -17,13 +17,36 @@ _NOT_KEY = re.compile(r"[^a-z0-9]+")
 
 def ascii_fold(text: str) -> str:
     """Drop accents and map special letters to ASCII ('Aäron' -> 'Aaron', 'Łukasz' -> 'Lukasz')."""
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text.translate(_SPECIAL_ASCII))
     return decomposed.encode("ascii", "ignore").decode("ascii")
 
 
+class FoldTable(dict):
+    """A str.translate table that maps each character through `fold`, computed on first use.
+
+    Valid for folds that work character by character. ascii_fold does: NFKD decomposes each character
+    on its own and its reordering only moves combining marks, which are dropped.
+    """
+
+    def __init__(self, fold) -> None:
+        super().__init__()
+        self.fold = fold
+
+    def __missing__(self, code: int) -> str:
+        folded = self[code] = self.fold(chr(code))
+        return folded
+
+
+_KEY_WORD = FoldTable(lambda c: _NOT_KEY.sub("", ascii_fold(c).lower()))
+
+
 def key_word(text: str) -> str:
     """Lower-case ASCII letters and digits only."""
-    return _NOT_KEY.sub("", ascii_fold(text).lower())
+    if text.isascii():
+        return _NOT_KEY.sub("", text.lower())
+    return text.translate(_KEY_WORD)
 
 
 def first_title_word(title: str) -> str:
