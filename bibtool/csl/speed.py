@@ -15,7 +15,7 @@ import os
 
 from citeproc import model
 from citeproc.source import VariableError
-from citeproc.string import MixedString, String
+from citeproc.string import MixedString, String, join
 
 
 def simple() -> bool:
@@ -45,6 +45,31 @@ class Element:
         if root is None:
             root = cache["root_cache"] = super().get_root()
         return root
+
+    def children(self):
+        """The child elements, kept (the list is checked against the element's length: citeproc-py
+        may insert a cs:name)."""
+        children = self.__dict__.get("children_cache")
+        if children is None or len(children) != len(self):
+            children = self.__dict__["children_cache"] = tuple(self.iterchildren())
+        return children
+
+    def render_children(self, item, delimiter="", **kwargs):
+        # model.Parent.render_children over the kept children.
+        output = []
+        for child in self.children():
+            try:
+                if isinstance(child, model.Choose):
+                    text = child.render(item, delimiter=delimiter, **kwargs)
+                else:
+                    text = child.render(item, **kwargs)
+                if text is not None:
+                    output.append(text)
+            except VariableError:
+                pass
+        if output:
+            return join(output, delimiter)
+        return None
 
     def get_formatter(self):
         root = self.get_root()
@@ -104,6 +129,23 @@ class Element:
         return cache[key]
 
 
+class Choose:
+    """cs:choose: the branches' tests are evaluated here (citeproc-py raises an exception for every
+    branch that fails, most of them); a branch whose tests If cannot read takes citeproc-py's path."""
+
+    def render(self, item, context=None, delimiter="", **kwargs):
+        for child in self.children():
+            tests = child.tests() if isinstance(child, If) else None
+            try:
+                if tests is None:
+                    return child.render(item, context=context, delimiter=delimiter, **kwargs)
+                if child.passes(item, tests):
+                    return child.render_children(item, context=context, delimiter=delimiter, **kwargs)
+            except model.ConditionFailed:
+                continue
+        return None
+
+
 class Term:
     """A term's text, made once (terms do not change)."""
 
@@ -130,6 +172,12 @@ class If:
     """cs:if and cs:else-if testing only type and variable (nearly all): the tests read once. The
     tests have no side effects, so stopping at the first deciding one gives citeproc-py's answer."""
 
+    def tests(self):
+        tests = self.__dict__.get("tests_cache", _UNKNOWN)
+        if tests is _UNKNOWN:
+            tests = self.__dict__["tests_cache"] = self._tests()
+        return tests
+
     def _tests(self):
         attributes = set(self.attrib) - {"match"}
         if not attributes <= {"type", "variable"}:
@@ -138,12 +186,8 @@ class If:
         variables = tuple(v.replace("-", "_") for v in self.get("variable", "").split())
         return types, variables, self.get("match")
 
-    def render(self, item, context=None, delimiter="", **kwargs):
-        tests = self.__dict__.get("tests", _UNKNOWN)
-        if tests is _UNKNOWN:
-            tests = self.__dict__["tests"] = self._tests()
-        if tests is None:
-            return super().render(item, context=context, delimiter=delimiter, **kwargs)
+    @staticmethod
+    def passes(item, tests):
         types, variables, match = tests
         reference = item.reference
         results = []
@@ -153,12 +197,16 @@ class If:
         for variable in variables:
             results.append(variable in item if variable == "locator" else variable in reference)
         if match == "any":
-            result = any(results)
-        elif match == "none":
-            result = not any(results)
-        else:
-            result = all(results)
-        if not result:
+            return any(results)
+        if match == "none":
+            return not any(results)
+        return all(results)
+
+    def render(self, item, context=None, delimiter="", **kwargs):
+        tests = self.tests()
+        if tests is None:
+            return super().render(item, context=context, delimiter=delimiter, **kwargs)
+        if not self.passes(item, tests):
             raise model.ConditionFailed
         return self.render_children(item, context=context, delimiter=delimiter, **kwargs)
 
@@ -207,4 +255,4 @@ class Text:
         return text, language
 
 
-MIXINS: dict[str, type] = {"term": Term, "date-part": DatePart, "if": If, "else-if": If, "name": Name, "text": Text}
+MIXINS: dict[str, type] = {"choose": Choose, "term": Term, "date-part": DatePart, "if": If, "else-if": If, "name": Name, "text": Text}
