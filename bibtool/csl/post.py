@@ -40,8 +40,15 @@ def nested_quotes(text: str, outer: tuple[str, str], inner: tuple[str, str]) -> 
     citeproc-py printed “The “big data” revolution”. A closing mark that is an apostrophe (it’s) stays."""
     opens = {outer[0]: "outer", inner[0]: "inner"}
     closes = {outer[1], inner[1]}
-    out, stack = [], []
-    for n, char in enumerate(text):
+    # Only single characters can match; the text between them is copied as it is.
+    chars = "".join(sorted({q for q in (*outer, *inner) if len(q) == 1}))
+    if not chars or not any(q in text for q in chars):
+        return text
+    out, stack, last = [], [], 0
+    for match in re.finditer(f"[{re.escape(chars)}]", text):
+        n, char = match.start(), match.group()
+        out.append(text[last:n])
+        last = n + 1
         after = text[n + 1:n + 2]
         if char in opens and not (char in closes and stack):
             kind = "inner" if stack and stack[-1] == "outer" else "outer"
@@ -52,6 +59,7 @@ def nested_quotes(text: str, outer: tuple[str, str], inner: tuple[str, str]) -> 
             out.append(outer[1] if kind == "outer" else inner[1])
         else:
             out.append(char)
+    out.append(text[last:])
     return "".join(out) if not stack else text  # unbalanced: leave as written
 
 

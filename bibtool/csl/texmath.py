@@ -31,6 +31,18 @@ def to_unicode(tex: str) -> str:
     return re.sub(r"[_^]", "", text).strip()
 
 
+@lru_cache(maxsize=4096)
+def _to_unicode_kept(tex: str) -> str:
+    # Speed: pylatexenc takes about a millisecond a span, and the same math recurs (O(n), $k$).
+    return to_unicode(tex)
+
+
+def _unicode(tex: str) -> str:
+    from bibtool.csl import speed
+
+    return to_unicode(tex) if speed.simple() else _to_unicode_kept(tex)
+
+
 def _balanced(tex: str) -> bool:
     depth = 0
     for char in re.sub(r"\\.", "", tex):
@@ -53,9 +65,9 @@ def render(tex: str, output: str, italic: bool = False) -> str:
             # pdfLaTeX takes no raw Unicode in math (μ): such characters become commands (\mu).
             return "$" + re.sub(r"[^\x00-\x7f]", lambda m: escape_latex(m.group(0)), tex) + "$"
         if not portable:
-            return escape_latex(to_unicode(tex))
+            return escape_latex(_unicode(tex))
         return escape_latex(f"${tex}$")  # unsafe math is shown as its source text, never run
-    text = to_unicode(tex)
+    text = _unicode(tex)
     if italic and output in ("html", "markdown"):
         return html.escape(text, quote=False) if output == "html" else re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", text)
     if output == "html":
