@@ -43,11 +43,10 @@ def read(inputs: str | Path | Iterable[str | Path], format: str | None = None, p
             source = io.source_name(path)
             bar.step(f"reading {Path(source).name}")
             try:
-                text = io.read_text(path)
+                merged.extend(_load_file(path, format, source))
             except io.InputError as exc:
                 merged.report.items.append(exc.diagnostic)
                 continue
-            merged.extend(loads(text, format, source))
             bar.finish(path)
         bar.step("merging and checking records")
         log = merge.combine(merged)
@@ -57,6 +56,11 @@ def read(inputs: str | Path | Iterable[str | Path], format: str | None = None, p
     if keys.path is not None:
         merged.metadata["key_file"] = keys
     return merged
+
+
+def _load_file(path: str, format: str | None, source: str) -> Library:
+    # A function of its own so that the file's text is freed as soon as it is read, not after merging.
+    return loads(io.read_text(path), format, source)
 
 
 def _load_key_file(path: str | Path | None, report: Report) -> KeyFile:
@@ -106,6 +110,10 @@ def outputs(library: Library, to: str, path: str | None, **options: Any) -> list
         if report.has_errors:
             raise BibtoolError(report)
         return files
+    if path is not None and hasattr(module, "write_stream"):
+        # A writer with nothing to report can stream into the file: the whole text never exists at once.
+        opts = registry.writer_options(to, **options)
+        return [(path, io.StreamedText(lambda: module.write_stream(library, opts)))]
     return [(path, write(library, to, **options))]
 
 
@@ -150,7 +158,7 @@ def convert(
         if path is not None:
             io.atomic_write(path, text)
     save_key_file(library)
-    return "".join(text for _, text in files)
+    return "".join(str(text) for _, text in files)
 
 
 __all__ = ["Library", "read", "loads", "write", "convert", "outputs", "BibtoolError", "UsageError",

@@ -106,7 +106,8 @@ def _write_all(library, files: list[tuple[str | None, str]]) -> None:
 
     for path, text in files:
         if path is None:
-            sys.stdout.write(text)
+            for piece in io.pieces(text):
+                sys.stdout.write(piece)
         else:
             io.atomic_write(path, text)
 

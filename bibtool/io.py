@@ -6,6 +6,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Callable, Iterable
 
 from .diagnostics import Diagnostic, Level, Position
 
@@ -69,14 +70,36 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write(path: str | os.PathLike, text: str) -> None:
+class StreamedText:
+    """Output made piece by piece while it is written, so that a large file is never whole in memory.
+
+    Only for writers that cannot fail or report half-way (their messages would come too late).
+    """
+
+    def __init__(self, make_pieces: Callable[[], Iterable[str]]):
+        self._make_pieces = make_pieces
+
+    def pieces(self) -> Iterable[str]:
+        return self._make_pieces()
+
+    def __str__(self) -> str:
+        return "".join(self._make_pieces())
+
+
+def pieces(text: str | StreamedText) -> Iterable[str]:
+    """The text in the pieces it is written in."""
+    return text.pieces() if isinstance(text, StreamedText) else (text,)
+
+
+def atomic_write(path: str | os.PathLike, text: str | StreamedText) -> None:
     """Write text as UTF-8 to a temporary file beside `path`, then rename it into place."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+            for piece in pieces(text):
+                handle.write(piece)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; give the usual permissions
         os.replace(tmp, target)
     except BaseException:

@@ -4,6 +4,7 @@ for any other), the mapping table makes CSL-JSON records."""
 from __future__ import annotations
 
 import logging
+import marshal
 import os
 import re
 import tomllib
@@ -379,28 +380,50 @@ def _block_kind(raw: str | None) -> str:
     return f"@{match.group(1).lower()} entry" if match else "block"
 
 
+# Files at least this long are read on every core (below it, starting the workers costs more than it saves).
+PARALLEL_MIN_CHARS = 1_000_000
+CHUNK_ENTRIES = 1000
+_CROSSREF = re.compile(r"crossref\s*=", re.I)
+
+
 def read(text: str, source: str) -> Library:
     """Read a BibTeX/BibLaTeX file: every entry becomes a record; bad blocks are reported, not fatal."""
+    if not _simple() and len(text) >= PARALLEL_MIN_CHARS and _cores() > 1:
+        library = _read_in_parallel(text, source)
+        if library is not None:
+            return library
     library = Library()
-    report = library.report
     blocks = None if _simple() else bibtex_split.split(text)
-    pending = _read_blocks(blocks, text, source, report) if blocks is not None else _read_with_bibtexparser(text, source, report)
+    if blocks is not None:
+        pending = _read_blocks(blocks, text, source, library.report, {})
+    else:
+        pending = _read_with_bibtexparser(text, source, library.report)
+    _convert(pending, library)
+    return library
+
+
+def _convert(pending: list[tuple[str, str, dict[str, str], Position]], library: Library) -> None:
+    """Records of the entries (crossref children filled in from their parents), in order."""
     by_key = {key: (entry_type, fields) for entry_type, key, fields, _ in pending}
     for entry_type, key, fields, position in pending:
         parent = by_key.get(fields["crossref"]) if fields.get("crossref") else None
         if parent is not None and parent[1] is not fields:
             fields = inherit(entry_type, fields, parent[1], parent[0])
         _add_entry(entry_type, key, fields, position, library)
-    return library
 
 
 def _simple() -> bool:
     return os.environ.get("BIBTOOL_SIMPLE") == "1"
 
 
-def _read_blocks(blocks, text: str, source: str, report: Report) -> list[tuple[str, str, dict[str, str], Position]]:
-    """(type, key, evaluated fields, position) of every entry the fast splitter found."""
-    strings: dict[str, str] = {}
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _read_blocks(blocks, text: str, source: str, report: Report,
+                 strings: dict[str, str]) -> list[tuple[str, str, dict[str, str], Position]]:
+    """(type, key, evaluated fields, position) of every entry the fast splitter found; `strings` are the
+    @string values defined before the first block (and gain those defined among the blocks)."""
     pending = []
     for block in blocks:
         if isinstance(block, bibtex_split.RawString):
@@ -409,6 +432,80 @@ def _read_blocks(blocks, text: str, source: str, report: Report) -> list[tuple[s
             pending.append(_entry_fields(block.entry_type, block.key, block.fields, block.line, strings, report, source,
                                          partial(block.line_of, text)))
     return pending
+
+
+# ---------------------------------------------------------------- on every core
+# The workers are forked, so they see the text without it being copied or sent to them.
+_SHARED: dict[str, str] = {}
+
+
+def _read_in_parallel(text: str, source: str) -> Library | None:
+    """The same Library as the one-process reading, from chunks of entries read on every core.
+
+    None (read it in one process then) when the fast splitter cannot read the file, keys repeat or
+    entries inherit from others with crossref: those need the whole file at once.
+    """
+    blocks = bibtex_split.split(text, keep_fields=False)
+    if blocks is None or _CROSSREF.search(text):
+        return None
+    tasks = []
+    strings: dict[str, str] = {}
+    chunk_start = 0
+    chunk_line = 0
+    in_chunk = 0
+    for block in blocks:
+        if isinstance(block, bibtex_split.RawString):
+            try:
+                strings[block.key.lower()] = evaluate(block.value, strings)[0]
+            except ValueError:
+                pass  # the worker reports it
+            continue
+        if in_chunk == CHUNK_ENTRIES:
+            tasks.append((chunk_start, block.offset, chunk_line, snapshot))
+            chunk_start, chunk_line, in_chunk = block.offset, block.line, 0
+        if in_chunk == 0:
+            snapshot = dict(strings)
+        in_chunk += 1
+    if in_chunk == 0 and not tasks:
+        return None
+    tasks.append((chunk_start, len(text), chunk_line, snapshot if in_chunk else dict(strings)))
+    if len(tasks) < 2:
+        return None
+
+    import multiprocessing
+
+    _SHARED.update(text=text, source=source)
+    try:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(min(_cores(), len(tasks))) as pool:
+            results = list(pool.imap(_read_chunk, tasks))
+    finally:
+        _SHARED.clear()
+    if any(result is None for result in results):
+        return None
+    library = Library()
+    later = []
+    for records, lines, field_problems, record_problems in results:
+        library.records.extend(marshal.loads(records))
+        library.positions.extend(Position(source, line) for line in lines)
+        library.report.items.extend(field_problems)
+        later.extend(record_problems)
+    library.report.items.extend(later)  # the one-process order: all field problems, then all record problems
+    return library
+
+
+def _read_chunk(task: tuple[int, int, int, dict[str, str]]):
+    start, end, line, strings = task
+    text, source = _SHARED["text"], _SHARED["source"]
+    blocks = bibtex_split.split(text, start, end, line)
+    if blocks is None:
+        return None
+    chunk = Library()
+    field_problems = Report()
+    _convert(_read_blocks(blocks, text, source, field_problems, strings), chunk)
+    # marshal, not pickle: records are plain dicts, lists and strings, and marshal is twice as fast with them.
+    lines = [position.line for position in chunk.positions]
+    return marshal.dumps(chunk.records), lines, field_problems.items, chunk.report.items
 
 
 def _read_with_bibtexparser(text: str, source: str, report: Report) -> list[tuple[str, str, dict[str, str], Position]]:

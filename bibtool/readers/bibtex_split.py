@@ -68,34 +68,41 @@ class RawString(NamedTuple):
     line: int
 
 
-def split(text: str) -> list[RawEntry | RawString] | None:
-    """The entries and @string blocks of `text` in order, or None when bibtexparser must read it."""
-    if "\\\n" in text or '{"}' in text:
+def split(text: str, start: int = 0, end: int | None = None, line: int = 0,
+          keep_fields: bool = True) -> list[RawEntry | RawString] | None:
+    """The entries and @string blocks of `text[start:end]` in order, or None when bibtexparser must read it.
+
+    `start` must be where a block starts or the file starts, and `end` where a block starts or the file
+    ends; `line` is the 0-based line at `start`. Without `keep_fields` the fields are only checked for
+    their syntax (entries have fields=None); duplicate field names are then not looked for.
+    """
+    end = len(text) if end is None else end
+    if text.find("\\\n", start, end) >= 0 or text.find('{"}', start, end) >= 0:
         return None
     blocks: list[RawEntry | RawString] = []
     entry_keys: set[str] = set()
     string_keys: set[str] = set()
-    pos = 0
-    line = 0
-    line_pos = 0
+    pos = start
+    line_pos = start
     count = text.count
     while True:
-        start = BLOCK_START.search(text, pos)
-        if start is None:
+        found = BLOCK_START.search(text, pos, end)
+        if found is None:
             return blocks
-        if start.group(2) == "(":
+        if found.group(2) == "(":
             return None
-        line += count("\n", line_pos, start.start())
-        line_pos = start.start()
-        kind = start.group(1).lower()
-        body = start.end()
+        block_start = found.start()
+        line += count("\n", line_pos, block_start)
+        line_pos = block_start
+        kind = found.group(1).lower()
+        body = found.end()
         if kind.startswith(("comment", "preamble")):
-            match = FREE_BODY.match(text, body - 1)
+            match = FREE_BODY.match(text, body - 1, end)
             if match is None:
                 return None
-            end = match.end()
+            block_end = match.end()
         elif kind.startswith("string"):
-            match = STRING_BODY.match(text, body)
+            match = STRING_BODY.match(text, body, end)
             if match is None:
                 return None
             key = match.group(1).strip()
@@ -103,28 +110,31 @@ def split(text: str) -> list[RawEntry | RawString] | None:
                 return None
             string_keys.add(key)
             blocks.append(RawString(key, match.group(2).strip(), line))
-            end = match.end()
+            block_end = match.end()
         else:
-            head = ENTRY_KEY.match(text, body)
+            head = ENTRY_KEY.match(text, body, end)
             if head is None:
                 return None
             key = head.group(1).strip()
             if key in entry_keys:
                 return None
             entry_keys.add(key)
-            end = head.end()
-            fields: list[RawField] = []
+            block_end = head.end()
+            fields: list[RawField] | None = []
             if head.group(2) == ",":
-                match = ENTRY_BODY.match(text, end)
+                match = ENTRY_BODY.match(text, block_end, end)
                 if match is None:
                     return None
-                fields = [(m.group(1).strip(), m.group(2).strip(), m.start(2) - 1)
-                          for m in FIELD.finditer(text, end, match.end())]
-                names = {name for name, _, _ in fields}
-                if len(names) != len(fields) or "" in names:
-                    return None
-                end = match.end()
-            blocks.append(RawEntry(kind, key, fields, line, start.start()))
-        if LINE_START_BLOCK.search(text, start.start(), end) is not None:
+                if keep_fields:
+                    fields = [(m.group(1).strip(), m.group(2).strip(), m.start(2) - 1)
+                              for m in FIELD.finditer(text, block_end, match.end())]
+                    names = {name for name, _, _ in fields}
+                    if len(names) != len(fields) or "" in names:
+                        return None
+                else:
+                    fields = None
+                block_end = match.end()
+            blocks.append(RawEntry(kind, key, fields, line, block_start))
+        if LINE_START_BLOCK.search(text, block_start, block_end) is not None:
             return None
-        pos = end
+        pos = block_end

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Iterator
 
 from ..diagnostics import Report
 from ..library import Library
@@ -48,6 +48,15 @@ def record_text(record: dict[str, Any]) -> str:
 
 def write(library: Library, options: Options, report: Report) -> str:
     """The library as a CSL-JSON array."""
+    return "".join(write_stream(library, options))
+
+
+def write_stream(library: Library, options: Options) -> Iterator[str]:
+    """The CSL-JSON array in pieces, one record at a time (this writer reports nothing)."""
     if not library.records:
-        return "[]\n"
-    return "[\n" + ",\n".join(record_text(r) for r in library.records) + "\n]\n"
+        yield "[]\n"
+        return
+    yield "[\n"
+    last = len(library.records) - 1
+    for i, record in enumerate(library.records):
+        yield record_text(record) + (",\n" if i < last else "\n]\n")

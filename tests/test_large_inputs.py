@@ -1,0 +1,112 @@
+"""Large libraries: reading on every core and streaming output give what the one-process, whole-text path gives."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from bibtool import api, io
+from bibtool.readers import bibtex
+from conftest import REPO, require_shared
+
+
+def _bench_corpus():
+    spec = importlib.util.spec_from_file_location("bench_corpus", REPO / "scripts" / "bench_corpus.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _everything(library):
+    return library.records, library.positions, [(str(d), d.code) for d in library.report]
+
+
+def _one_process(text: str, source: str, monkeypatch):
+    monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 10**12)
+    return bibtex.read(text, source)
+
+
+def _in_chunks(text: str, source: str, monkeypatch, chunk: int = 37):
+    # Small chunks, so that even a small file is cut in many places; two workers even on one core.
+    monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 0)
+    monkeypatch.setattr(bibtex, "CHUNK_ENTRIES", chunk)
+    monkeypatch.setattr(bibtex, "_cores", lambda: 2)
+    return bibtex._read_in_parallel(text, source)
+
+
+def test_reading_in_chunks_on_two_cores_equals_one_process(tmp_path, monkeypatch):
+    text = _bench_corpus().write_corpus(tmp_path, 1000).read_text(encoding="utf-8")
+    chunked = _in_chunks(text, "corpus.bib", monkeypatch)
+    assert chunked is not None
+    assert len(chunked.records) == 1000
+    assert _everything(chunked) == _everything(_one_process(text, "corpus.bib", monkeypatch))
+
+
+def test_strings_and_messages_cross_chunk_boundaries(monkeypatch):
+    entries = []
+    for i in range(12):
+        if i == 3:
+            entries.append("@string{jn = {Journal of Tests}}\n")
+        if i == 7:
+            entries.append("@string{jn2 = jn # { (Second Series)}}\n@string{bad = undefinedmacro}\n")
+        entries.append(f"@article{{k{i},\n  title = {{Title {i}}},\n  journal = {'jn2' if i >= 7 else 'jn'},\n  year = {{20{i:02d}}},\n"
+                       f"  month = {{{'smarch' if i % 5 == 0 else 'mar'}}},\n  note = nosuchmacro{i}\n}}\n")
+    text = "% a comment line\n" + "\n".join(entries)
+    chunked = _in_chunks(text, "s.bib", monkeypatch, chunk=2)
+    serial = _one_process(text, "s.bib", monkeypatch)
+    assert chunked is not None
+    assert _everything(chunked) == _everything(serial)
+    journals = [record.get("container-title") for record in chunked.records]
+    assert journals[:3] == [None, None, None]  # jn is not defined yet
+    assert journals[3:7] == ["Journal of Tests"] * 4
+    assert journals[7:] == ["Journal of Tests (Second Series)"] * 5
+    # All field problems first, then the problems found making records: the one-process order.
+    codes = [d.code for d in chunked.report]
+    assert codes.index("bad-date") > max(i for i, code in enumerate(codes) if code == "undefined-string")
+
+
+def test_files_that_need_the_whole_text_are_read_in_one_process(monkeypatch):
+    crossref = "@inproceedings{a, title = {A}, crossref = {p}}\n@proceedings{p, title = {Proc}, year = 2001}\n" * 1
+    assert _in_chunks(crossref * 1 + "@misc{b, title={x}}\n" * 60, "c.bib", monkeypatch) is None
+    duplicate = "".join(f"@misc{{k{i % 50}, title = {{{i}}}}}\n" for i in range(100))
+    assert _in_chunks(duplicate, "d.bib", monkeypatch) is None
+    # ... and read() then gives the one-process result, messages included.
+    monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 0)
+    library = bibtex.read(duplicate, "d.bib")
+    assert sum(d.code == "duplicate-key" for d in library.report) == 50
+
+
+def test_iridia_reads_the_same_through_read(monkeypatch):
+    for path in sorted(require_shared("data", "iridia-references").glob("*.bib")):
+        text = path.read_text(encoding="utf-8")
+        monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 0)
+        monkeypatch.setattr(bibtex, "CHUNK_ENTRIES", 100)
+        monkeypatch.setattr(bibtex, "_cores", lambda: 2)
+        fast = bibtex.read(text, str(path))
+        assert _everything(fast) == _everything(_one_process(text, str(path), monkeypatch))
+
+
+def test_csl_json_is_streamed_into_the_file_and_equals_the_whole_text(tmp_path, sample_path):
+    library = api.read(sample_path)
+    target = tmp_path / "out.json"
+    ((path, text),) = api.outputs(library, "csl-json", str(target))
+    assert isinstance(text, io.StreamedText)
+    io.atomic_write(path, text)
+    written = target.read_text(encoding="utf-8")
+    assert written == api.write(library, "csl-json") == str(text)
+    assert [item["id"] for item in json.loads(written)] == [record["id"] for record in library.records]
+
+
+def test_a_stream_that_fails_leaves_no_file(tmp_path):
+    target = tmp_path / "out.json"
+
+    def pieces():
+        yield "[\n"
+        raise RuntimeError("disk gone")
+
+    with pytest.raises(RuntimeError):
+        io.atomic_write(target, io.StreamedText(pieces))
+    assert list(tmp_path.iterdir()) == []
