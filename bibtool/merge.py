@@ -24,7 +24,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 from .diagnostics import Position
 from .library import Library
@@ -220,41 +220,61 @@ def _isbns(record: dict[str, Any]) -> set[str]:
     return {_isbn13(v) for v in re.split(r"[,;\s]+", str(record["ISBN"])) if v}
 
 
-@dataclass(slots=True)
-class _Info:
-    """What matching needs from one record, computed once."""
-
-    index: int
-    preprint: bool
-    arxiv: set[str]
-    dois: set[str]
-    title: str
-    family: str
-    year: int | None
-    edition: str | None
-    isbns: set[str]
-    type: str
-
-    @classmethod
-    def of(cls, index: int, record: dict[str, Any]) -> "_Info":
-        ids = identifiers(record)
-        return cls(index, is_preprint(record, ids), ids[0], ids[1],
-                   title_fingerprint(str(record.get("title", ""))), first_family(record), year_of(record),
-                   edition_of(record), _isbns(record), str(record.get("type", "")))
+# What _conflict compares: arXiv ids, DOIs, edition, ISBNs, year, type (id and ISBN tuples sorted).
+_Traits = tuple[tuple[str, ...], tuple[str, ...], "str | None", tuple[str, ...], "int | None", str]
 
 
-def _conflict(a: _Info, b: _Info, by_title: bool) -> bool:
+class _Infos:
+    """What matching needs from every record, computed once: one list per property, indexed like the records.
+
+    Lists of strings, numbers and tuples rather than an object (and sets) per record: the garbage
+    collector scans every container that lives on, and would scan the whole library again and again.
+    """
+
+    def __init__(self, records: list[dict[str, Any]]) -> None:
+        self.preprint: list[bool] = []
+        self.arxiv: list[tuple[str, ...]] = []
+        self.dois: list[tuple[str, ...]] = []
+        self.title: list[str] = []
+        self.family: list[str] = []
+        self.year: list[int | None] = []
+        self.traits: list[_Traits] = []
+        for record in records:
+            ids = identifiers(record)
+            found_arxiv, found_dois = tuple(sorted(ids[0])), tuple(sorted(ids[1]))
+            year = year_of(record)
+            self.preprint.append(is_preprint(record, ids))
+            self.arxiv.append(found_arxiv)
+            self.dois.append(found_dois)
+            self.title.append(title_fingerprint(str(record.get("title", ""))))
+            self.family.append(first_family(record))
+            self.year.append(year)
+            self.traits.append((found_arxiv, found_dois, edition_of(record), tuple(sorted(_isbns(record))), year,
+                                str(record.get("type", ""))))
+
+    def __len__(self) -> int:
+        return len(self.title)
+
+
+def _disjoint(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """True when both name something and nothing in common."""
+    return bool(a) and bool(b) and not set(a).intersection(b)
+
+
+def _conflict(a: _Traits, b: _Traits, by_title: bool) -> bool:
     """True when two records cannot be the same work whatever else they share."""
-    if (a.arxiv and b.arxiv and not a.arxiv & b.arxiv) or (a.dois and b.dois and not a.dois & b.dois):
+    arxiv_a, dois_a, edition_a, isbns_a, year_a, type_a = a
+    arxiv_b, dois_b, edition_b, isbns_b, year_b, type_b = b
+    if _disjoint(arxiv_a, arxiv_b) or _disjoint(dois_a, dois_b):
         return True
-    if a.edition and b.edition and a.edition != b.edition:
+    if edition_a and edition_b and edition_a != edition_b:
         return True
-    if a.isbns and b.isbns and not a.isbns & b.isbns:
+    if _disjoint(isbns_a, isbns_b):
         return True
     if by_title:
-        if a.year is None or b.year is None or abs(a.year - b.year) > 1:
+        if year_a is None or year_b is None or abs(year_a - year_b) > 1:
             return True
-        if a.type != b.type and a.type not in GENERIC_TYPES and b.type not in GENERIC_TYPES:
+        if type_a != type_b and type_a not in GENERIC_TYPES and type_b not in GENERIC_TYPES:
             return True
     return False
 
@@ -314,83 +334,108 @@ class MergeLog:
 
 
 # ---------------------------------------------------------------- clustering
-def _clusters(infos: list[_Info]) -> tuple[list[list[int]], list[str | None]]:
+def _clusters(infos: _Infos) -> tuple[list[Sequence[int]], list[str | None]]:
     """Groups of duplicate records (indices in input order) and, per record, how it joined its group."""
-    groups: list[list[int]] = []
-    by_id: dict[tuple[bool, str, str], int] = {}
-    by_title: dict[tuple[bool, str, str], list[int]] = {}
-    reasons: list[str | None] = [None] * len(infos)
+    # A group is named by the record that started it. Only groups of two or more have a member list
+    # and a list of their members' distinct traits: a record that fits one member with the same traits
+    # fits them all, so checking a large group of copies costs as little as checking one record.
+    members: dict[int, list[int]] = {}
+    kinds: dict[int, list[_Traits]] = {}
+    started: list[int] = []
     moved: dict[int, int] = {}  # a group joined into another one -> that group
+    by_id: dict[tuple[bool, str, str], int] = {}
+    by_title: dict[tuple[bool, str, str], tuple[int, ...]] = {}
+    reasons: list[str | None] = [None] * len(infos)
+    traits = infos.traits
 
     def find(group: int) -> int:
         while group in moved:
             group = moved[group]
         return group
 
-    def fits(info: _Info, group: int, by_title: bool) -> bool:
-        return not any(_conflict(info, infos[i], by_title) for i in groups[group])
+    def fits(own: _Traits, group: int, by_title: bool) -> bool:
+        return not any(_conflict(own, other, by_title) for other in kinds.get(group) or (traits[group],))
 
-    for info in infos:
+    for index in range(len(infos)):
+        preprint, title, family, own = infos.preprint[index], infos.title[index], infos.family[index], traits[index]
         target = None
-        ids = [(kind, value) for kind, values in (("DOI", info.dois), ("arXiv id", info.arxiv)) for value in sorted(values)]
+        ids = [("DOI", value) for value in infos.dois[index]] + [("arXiv id", value) for value in infos.arxiv[index]]
         for kind, value in ids:
-            group = by_id.get((info.preprint, kind, value))
-            if group is not None and fits(info, find(group), False):
-                target, reasons[info.index] = find(group), f"same {kind} {value}"
+            group = by_id.get((preprint, kind, value))
+            if group is not None and fits(own, find(group), False):
+                target, reasons[index] = find(group), f"same {kind} {value}"
                 break
-        title_key = (info.preprint, info.title, info.family)
-        if target is None and info.title and info.family:
-            for group in by_title.get(title_key, []):
-                if fits(info, find(group), True):
-                    target, reasons[info.index] = find(group), "same title, first author and year (within one)"
+        title_key = (preprint, title, family)
+        if target is None and title and family:
+            for group in by_title.get(title_key, ()):
+                if fits(own, find(group), True):
+                    target, reasons[index] = find(group), "same title, first author and year (within one)"
                     break
         if target is None:
-            target = len(groups)
-            groups.append([])
-        groups[target].append(info.index)
+            target = index
+            started.append(index)
+        else:
+            members.setdefault(target, [target]).append(index)
+            known = kinds.setdefault(target, [traits[target]])
+            if own not in known:
+                known.append(own)
         for kind, value in ids:
-            other = find(by_id.setdefault((info.preprint, kind, value), target))
+            other = find(by_id.setdefault((preprint, kind, value), target))
             # This record shares an identifier with a second group: the two groups are one work.
-            if other != target and all(fits(infos[i], target, False) for i in groups[other]):
-                for first in (groups[target][0], groups[other][0]):
+            if other != target and all(fits(t, target, False) for t in kinds.get(other) or (traits[other],)):
+                ours, theirs = members.get(target) or [target], members.pop(other, None) or [other]
+                for first in (ours[0], theirs[0]):
                     reasons[first] = reasons[first] or f"same {kind} {value} as a record read later"
-                groups[target] = sorted(groups[target] + groups[other])
-                groups[other], moved[other] = [], target
-        if info.title and info.family and target not in by_title.setdefault(title_key, []):
-            by_title[title_key].append(target)
-    return [g for g in groups if g], reasons
+                members[target] = sorted(ours + theirs)
+                known = kinds.setdefault(target, [traits[target]])
+                known += [t for t in kinds.pop(other, None) or (traits[other],) if t not in known]
+                moved[other] = target
+        if title and family:
+            known_groups = by_title.get(title_key, ())
+            if target not in known_groups:
+                by_title[title_key] = known_groups + (target,)
+    return [members.get(g) or (g,) for g in started if g not in moved], reasons
 
 
-def _links(infos: list[_Info], groups: list[list[int]]) -> list[tuple[int, int, str]]:
+def _links(infos: _Infos, groups: list[Sequence[int]]) -> list[tuple[int, int, str]]:
     """(preprint group, published group, why) for every preprint/published pair."""
+    preprints = [p for p, members in enumerate(groups) if infos.preprint[members[0]]]
+    if not preprints:
+        return []
+    # Published records are indexed only under the identifiers and titles that some preprint has.
+    wanted_ids: set[tuple[str, str]] = set()
+    wanted_titles: set[tuple[str, str]] = set()
+    for p in preprints:
+        for i in groups[p]:
+            wanted_ids.update(("arXiv id", value) for value in infos.arxiv[i])
+            wanted_ids.update(("DOI", value) for value in infos.dois[i])
+            wanted_titles.add((infos.title[i], infos.family[i]))
     published_by_id: dict[tuple[str, str], set[int]] = {}
     published_by_title: dict[tuple[str, str], set[int]] = {}
     for g, members in enumerate(groups):
-        if infos[members[0]].preprint:
+        if infos.preprint[members[0]]:
             continue
         for i in members:
-            for value in infos[i].arxiv:
-                published_by_id.setdefault(("arXiv id", value), set()).add(g)
-            for value in infos[i].dois:
-                published_by_id.setdefault(("DOI", value), set()).add(g)
-            if infos[i].title and infos[i].family:
-                published_by_title.setdefault((infos[i].title, infos[i].family), set()).add(g)
+            for key in [("arXiv id", value) for value in infos.arxiv[i]] + [("DOI", value) for value in infos.dois[i]]:
+                if key in wanted_ids:
+                    published_by_id.setdefault(key, set()).add(g)
+            title_key = (infos.title[i], infos.family[i])
+            if title_key in wanted_titles and infos.title[i] and infos.family[i]:
+                published_by_title.setdefault(title_key, set()).add(g)
     found: dict[tuple[int, int], str] = {}
-    for p, members in enumerate(groups):
-        if not infos[members[0]].preprint:
-            continue
-        for i in members:
-            info = infos[i]
-            for kind, values in (("arXiv id", info.arxiv), ("DOI", info.dois)):
-                for value in sorted(values):
+    for p in preprints:
+        for i in groups[p]:
+            arxiv, year = infos.arxiv[i], infos.year[i]
+            for kind, values in (("arXiv id", arxiv), ("DOI", infos.dois[i])):
+                for value in values:
                     for q in sorted(published_by_id.get((kind, value), ())):
                         found.setdefault((p, q), f"same {kind} {value}")
-            for q in sorted(published_by_title.get((info.title, info.family), ())):
-                if (p, q) in found or info.year is None:
+            for q in sorted(published_by_title.get((infos.title[i], infos.family[i]), ())):
+                if (p, q) in found or year is None:
                     continue
                 ok = any(
-                    infos[j].year is not None and infos[j].year - info.year in LINK_YEARS
-                    and not (info.arxiv and infos[j].arxiv and not info.arxiv & infos[j].arxiv)
+                    infos.year[j] is not None and infos.year[j] - year in LINK_YEARS
+                    and not _disjoint(arxiv, infos.arxiv[j])
                     for j in groups[q]
                 )
                 if ok:
@@ -557,7 +602,7 @@ def combine(library: Library) -> MergeLog:
     """Merge duplicate records in place and find preprint/published pairs (recorded in the log)."""
     records, positions = library.records, [library.position_of(i) for i in range(len(library))]
     log = MergeLog(records_in=len(records))
-    infos = [_Info.of(i, r) for i, r in enumerate(records)]
+    infos = _Infos(records)
     groups, reasons = _clusters(infos)
     new_records: list[dict[str, Any]] = []
     new_positions: list[Position | None] = []
