@@ -12,7 +12,7 @@ class Level(str, Enum):
     NOTE = "note"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a large library holds one per record
 class Position:
     """Where something came from: a source name (path or '<stdin>'), a 1-based line, optional column."""
 

@@ -100,6 +100,8 @@ def _quoted(text: str, start: int) -> int:
 
 def evaluate(raw: str, strings: dict[str, str]) -> tuple[str, list[str]]:
     """A raw field value (`{..}`, `".."`, number, macro, joined by `#`) as text, and undefined macros."""
+    if raw[:1] == "{" and raw[-1:] == "}" and raw.find("{", 1) < 0 and raw.find("}", 1, -1) < 0:
+        return raw[1:-1], []  # the common case, one group without inner braces
     out: list[str] = []
     unknown: list[str] = []
     pos = 0
@@ -430,7 +432,7 @@ def _read_blocks(blocks, text: str, source: str, report: Report,
             _define_string(block.key, block.value, strings, report, Position(source, block.line + 1))
         else:
             pending.append(_entry_fields(block.entry_type, block.key, block.fields, block.line, strings, report, source,
-                                         partial(block.line_of, text)))
+                                         partial(block.field_line, text)))
     return pending
 
 
@@ -518,10 +520,10 @@ def _read_with_bibtexparser(text: str, source: str, report: Report) -> list[tupl
     pending = []
 
     def entry_fields(entry: model.Entry):
-        fields = [(f.key, str(f.value), f.start_line if f.start_line is not None else (entry.start_line or 0))
-                  for f in entry.fields]
+        fields = [(f.key, str(f.value)) for f in entry.fields]
+        lines = [f.start_line if f.start_line is not None else (entry.start_line or 0) for f in entry.fields]
         return _entry_fields(entry.entry_type.lower(), entry.key, fields, entry.start_line or 0, strings, report, source,
-                             _same)
+                             lines.__getitem__)
 
     for block in parsed.blocks:
         position = Position(source, (block.start_line or 0) + 1)  # bibtexparser counts lines from 0
@@ -573,31 +575,27 @@ def inherit(child_type: str, child: dict[str, str], parent: dict[str, str], pare
     return merged
 
 
-def _same(line: int) -> int:
-    return line
-
-
-def _entry_fields(entry_type: str, key: str, raw_fields: list[tuple[str, str, int]], line: int,
-                  strings: dict[str, str], report: Report, source: str, line_of: Callable[[int], int]):
+def _entry_fields(entry_type: str, key: str, raw_fields: list[tuple[str, str]], line: int,
+                  strings: dict[str, str], report: Report, source: str, field_line: Callable[[int], int]):
     """(type, key, evaluated fields, position) of one entry; value problems are reported.
 
-    A raw field is (name, value as written, where): `line_of(where)` is its 0-based line.
+    A raw field is (name, value as written); `field_line(i)` is the 0-based line of field i.
     """
     position = Position(source, line + 1)
     fields: dict[str, str] = {}
-    for raw_name, raw_value, field_line in raw_fields:
+    for index, (raw_name, raw_value) in enumerate(raw_fields):
         name = raw_name.lower()
         try:
             value, unknown = evaluate(raw_value, strings)
         except ValueError as exc:
-            report.error("parse-error", f"entry {key}: field {name}: {exc}", Position(source, line_of(field_line) + 1))
+            report.error("parse-error", f"entry {key}: field {name}: {exc}", Position(source, field_line(index) + 1))
             continue
         for word in unknown:
             report.warning("undefined-string", f"entry {key}: field {name}: {word!r} is not a defined @string; read as empty, as BibTeX does",
-                           Position(source, line_of(field_line) + 1))
+                           Position(source, field_line(index) + 1))
         if name in fields:
             report.warning("duplicate-field", f"entry {key}: field {name} appears twice; the first is kept",
-                           Position(source, line_of(field_line) + 1))
+                           Position(source, field_line(index) + 1))
             continue
         fields[name] = value.strip()
     return entry_type, key, fields, position

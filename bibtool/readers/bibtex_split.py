@@ -14,6 +14,7 @@ and the caller reads the file with bibtexparser, which also words the error mess
 from __future__ import annotations
 
 import re
+from itertools import islice
 from typing import NamedTuple
 
 # One character that is not a delimiter, or a backslash and the delimiter it escapes.
@@ -45,21 +46,22 @@ FREE_BODY = re.compile(_BRACED)
 # bibtexparser ends any block at a line that starts a new one.
 LINE_START_BLOCK = re.compile(r"\n\s*@\w*[ \t]*[{(]")
 
-# A field is (name as written, value as written with its delimiters, offset of its `=` in the text);
-# the offset becomes a line number only when a message needs one (RawEntry.line_of).
-RawField = tuple[str, str, int]
+# A field is (name as written, value as written with its delimiters), surrounding space stripped.
+RawField = tuple[str, str]
 
 
 class RawEntry(NamedTuple):
     entry_type: str  # lower case
     key: str
-    fields: list[RawField]
+    fields: list[RawField] | None
     line: int  # 0-based line of the `@`
     offset: int  # of the `@`
 
-    def line_of(self, text: str, offset: int) -> int:
-        """0-based line of an offset within this entry."""
-        return self.line + text.count("\n", self.offset, offset)
+    def field_line(self, text: str, index: int) -> int:
+        """0-based line of the `=` of field `index` (found again: only messages need it)."""
+        head = ENTRY_KEY.match(text, BLOCK_START.match(text, self.offset).end())
+        field = next(islice(FIELD.finditer(text, head.end()), index, None))
+        return self.line + text.count("\n", self.offset, field.start(2) - 1)
 
 
 class RawString(NamedTuple):
@@ -126,9 +128,8 @@ def split(text: str, start: int = 0, end: int | None = None, line: int = 0,
                 if match is None:
                     return None
                 if keep_fields:
-                    fields = [(m.group(1).strip(), m.group(2).strip(), m.start(2) - 1)
-                              for m in FIELD.finditer(text, block_end, match.end())]
-                    names = {name for name, _, _ in fields}
+                    fields = [(name.strip(), value.strip()) for name, value in FIELD.findall(text, block_end, match.end())]
+                    names = {name for name, _ in fields}
                     if len(names) != len(fields) or "" in names:
                         return None
                 else:
