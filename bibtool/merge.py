@@ -45,7 +45,10 @@ LINK_YEARS = range(-1, 4)
 # ---------------------------------------------------------------- identifiers and matching keys
 def normalize_doi(text: str) -> str | None:
     """'https://doi.org/10.1038/NATURE14539' -> '10.1038/nature14539' (DOIs ignore case); None if not a DOI."""
-    doi = DOI_PREFIX.sub("", text.strip()).strip().lower()
+    doi = text.strip()
+    if not doi.startswith("10."):  # every prefix starts with a letter
+        doi = DOI_PREFIX.sub("", doi).strip()
+    doi = doi.lower()
     return doi if doi.startswith("10.") and "/" in doi else None
 
 
@@ -85,12 +88,12 @@ _ID_FIELDS = ("number", "DOI", "URL", "eprint", "archive_location", "doi", "url"
 _DOI_FIELDS = frozenset({"DOI", "doi"})
 
 
-def identifiers(record: dict[str, Any]) -> tuple[set[str], set[str]]:
-    """(arXiv ids, DOIs) of a record, in one pass over its fields and custom.extra: see arxiv_ids and dois."""
+def identifiers(record: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(arXiv ids, DOIs) of a record, each sorted without repeats, in one pass: see arxiv_ids and dois."""
     custom = record.get("custom")
     extra = custom.get("extra") if isinstance(custom, dict) else None
-    found_arxiv: set[str] = set()
-    found_dois: set[str] = set()
+    found_arxiv: list[str] = []
+    found_dois: list[str] = []
     for source in (record, extra) if isinstance(extra, dict) and extra else (record,):
         for name in _ID_FIELDS:
             value = source.get(name)
@@ -99,25 +102,26 @@ def identifiers(record: dict[str, Any]) -> tuple[set[str], set[str]]:
             text = str(value)
             found = arxiv_id(text)
             if found:
-                found_arxiv.add(found)
+                found_arxiv.append(found)
             if name in _DOI_FIELDS:
                 doi = normalize_doi(text)
                 if doi and not ARXIV_DOI.match(doi):
-                    found_dois.add(doi)
-    return found_arxiv, found_dois
+                    found_dois.append(doi)
+    return (tuple(sorted(set(found_arxiv))) if len(found_arxiv) > 1 else tuple(found_arxiv),
+            tuple(sorted(set(found_dois))) if len(found_dois) > 1 else tuple(found_dois))
 
 
 def arxiv_ids(record: dict[str, Any]) -> set[str]:
     """Every arXiv id a record names (number, DOI, URL, eprint, archive location)."""
-    return identifiers(record)[0]
+    return set(identifiers(record)[0])
 
 
 def dois(record: dict[str, Any]) -> set[str]:
     """The record's DOIs other than arXiv's own 10.48550 ones, normalized."""
-    return identifiers(record)[1]
+    return set(identifiers(record)[1])
 
 
-def is_preprint(record: dict[str, Any], ids: tuple[set[str], set[str]] | None = None) -> bool:
+def is_preprint(record: dict[str, Any], ids: tuple[tuple[str, ...], tuple[str, ...]] | None = None) -> bool:
     """True for an arXiv preprint in the hub convention (or a record that can only be one).
 
     `ids` is the record's identifiers() when the caller has them already.
@@ -153,9 +157,15 @@ def _fold_tex(title: str) -> str:
 
 
 _PUNCTUATION = re.compile(r"[^\w\s]")
-_FINGERPRINT_WORD = re.compile(r"[a-z0-9]+")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 # Punctuation becomes a space before accents are dropped, so "Schölkopf’s" and "Scholkopf's" agree.
 _FINGERPRINT_FOLD = FoldTable(lambda c: ascii_fold(_PUNCTUATION.sub(" ", c)).casefold())
+# ASCII letters and digits lower-cased, anything else a space: the words are what is left.
+_ASCII_WORDS = str.maketrans({c: c.lower() if c.isalnum() else " " for c in map(chr, range(128))})
+
+
+def _fold_non_ascii(match: re.Match) -> str:
+    return match.group().translate(_FINGERPRINT_FOLD)
 
 
 def title_fingerprint(title: str) -> str:
@@ -163,20 +173,31 @@ def title_fingerprint(title: str) -> str:
     if "\\" in title or "{" in title:
         title = _fold_tex(title)
     title = title.replace("&", " and ")
-    if title.isascii():  # nothing to compose or fold: punctuation, like case, only separates words
-        return " ".join(_FINGERPRINT_WORD.findall(title.lower()))
-    # NFC first: a letter and its combining accent become one character, which folds on its own.
-    return " ".join(_FINGERPRINT_WORD.findall(unicodedata.normalize("NFC", title).translate(_FINGERPRINT_FOLD)))
+    if not title.isascii():
+        # NFC first: a letter and its combining accent become one character, which folds on its own.
+        title = _NON_ASCII.sub(_fold_non_ascii, unicodedata.normalize("NFC", title))
+    return " ".join(title.translate(_ASCII_WORDS).split())
 
 
 def first_family(record: dict[str, Any]) -> str:
     """The last word of the first author's (or editor's) family name as a folded key word."""
-    names = _names(record) or _names(record, "editor")
-    if not names:
+    first = _first_name(record)
+    if first is None:
         return ""
     # The last word only: sources disagree on particles ('Oord' with 'van den' apart, or 'van den Oord').
-    words = str(names[0].get("family") or names[0].get("literal", "")).split()
+    words = str(first.get("family") or first.get("literal", "")).split()
     return key_word(words[-1]) if words else ""
+
+
+def _first_name(record: dict[str, Any]) -> dict[str, Any] | None:
+    """The first name object among the authors, else among the editors."""
+    for variable in ("author", "editor"):
+        names = record.get(variable)
+        if isinstance(names, list):
+            for name in names:
+                if isinstance(name, dict):
+                    return name
+    return None
 
 
 def year_of(record: dict[str, Any]) -> int | None:
@@ -241,7 +262,7 @@ class _Infos:
         self.traits: list[_Traits] = []
         for record in records:
             ids = identifiers(record)
-            found_arxiv, found_dois = tuple(sorted(ids[0])), tuple(sorted(ids[1]))
+            found_arxiv, found_dois = ids
             year = year_of(record)
             self.preprint.append(is_preprint(record, ids))
             self.arxiv.append(found_arxiv)

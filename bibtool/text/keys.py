@@ -45,7 +45,8 @@ _KEY_WORD = FoldTable(lambda c: _NOT_KEY.sub("", ascii_fold(c).lower()))
 def key_word(text: str) -> str:
     """Lower-case ASCII letters and digits only."""
     if text.isascii():
-        return _NOT_KEY.sub("", text.lower())
+        text = text.lower()
+        return text if text.isalnum() else _NOT_KEY.sub("", text)
     return text.translate(_KEY_WORD)
 
 
