@@ -4,7 +4,8 @@ Peers (installed by this script into the scratch folder .bench/, never into the 
 citation-js (npm @citation-js/core + plugin-bibtex/-csl/-ris), citeproc-js (npm citeproc), pandoc
 (the binary inside the pypandoc-binary wheel) and bibtexparser 2 parse-only (already a dependency).
 Every tool runs as its own process, start-up included; wall time is the best of --repeat runs and
-peak memory is the child's maximum resident set (os.wait4). The result is a Markdown table ready
+peak memory is the most that all of the tool's processes held at once (summed proportional set
+sizes, sampled every 20 ms; or the largest single process's peak from os.wait4 if that is more). The result is a Markdown table ready
 for the README (also saved as .bench/results.md and .bench/results.json) and the issue's goals
 read off it.
 
@@ -142,6 +143,42 @@ def install_pandoc() -> tuple[str | None, str]:
 
 
 # ---------------------------------------------------------------- one measured process
+class TreeMemory(threading.Thread):
+    """Peak of the summed proportional set size (Pss) of every process in a session, sampled."""
+
+    def __init__(self, session: int):
+        super().__init__(daemon=True)
+        self.session = session
+        self.peak_mb = 0.0
+        self._done = threading.Event()
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+    def run(self) -> None:
+        while not self._done.is_set():
+            self.peak_mb = max(self.peak_mb, self._sample())
+            self._done.wait(0.02)
+
+    def _sample(self) -> float:
+        total_kb = 0
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = Path(entry.path, "stat").read_text()
+                if int(stat.rsplit(")", 1)[1].split()[3]) != self.session:  # field 6: session id
+                    continue
+                for line in Path(entry.path, "smaps_rollup").read_text().splitlines():
+                    if line.startswith("Pss:"):
+                        total_kb += int(line.split()[1])
+                        break
+            except (OSError, ValueError, IndexError):
+                continue  # the process ended while being read
+        return total_kb / 1024
+
+
 def measure_once(argv: list[str], timeout: float, cwd: Path = REPO, env: dict | None = None) -> tuple[float, float, float, str]:
     """Run argv once: (wall seconds, peak RSS in MB, CPU seconds, error text or '')."""
     stderr_path = SCRATCH / "last-stderr.txt"
@@ -151,12 +188,17 @@ def measure_once(argv: list[str], timeout: float, cwd: Path = REPO, env: dict | 
                                    start_new_session=True)
         timer = threading.Timer(timeout, lambda: os.killpg(process.pid, signal.SIGKILL))
         timer.start()
-        # wait4 gives this child's own peak memory (RUSAGE_CHILDREN would be the maximum over all children).
+        sampler = TreeMemory(process.pid)
+        sampler.start()
+        # wait4 gives the largest peak of this child and the children it waited for.
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - start
         timer.cancel()
+        sampler.stop()
         process.returncode = os.waitstatus_to_exitcode(status)
-    rss_mb = usage.ru_maxrss / 1024  # Linux reports kilobytes
+    # A tool that works on several cores has several processes: count them together (their proportional
+    # set sizes, so that memory they share is counted once), sampled every 20 ms, or the wait4 peak if larger.
+    rss_mb = max(usage.ru_maxrss / 1024, sampler.peak_mb)  # Linux reports kilobytes
     cpu = usage.ru_utime + usage.ru_stime
     if process.returncode == -signal.SIGKILL and wall >= timeout:
         return wall, rss_mb, cpu, f"timed out after {timeout:.0f} s"

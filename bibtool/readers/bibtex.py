@@ -32,6 +32,7 @@ ARXIV_JOURNAL = re.compile(r"^\s*(?:arXiv\s+preprint|preprint|e-?print)?\s*arXiv
 # A month value as people write it: "mar", "March", "July 30th", "2 sep".
 MONTH_DAY = re.compile(r"^(?:(\d{1,2})\s+([A-Za-z]{3,})\.?|([A-Za-z]{3,})\.?(?:\s+(\d{1,2})(?:st|nd|rd|th)?)?)$")
 EXTENDED_NAME = re.compile(r"^\s*(?:family|given|prefix|suffix|useprefix)\s*=", re.I)
+_PAGE_DASH = re.compile(r"\s*[-\u2013]+\s*")
 UNBRACED_ACCENT = re.compile(r"\\([`'^\"~=.])([A-Za-z])")
 
 
@@ -287,7 +288,7 @@ def to_record(entry_type: str, key: str, fields: dict[str, str], report: Report,
             variable = table.to_csl[name]
             text = verbatim(value) if name in verbatim_fields else to_unicode(value)
             if name == "pages":
-                text = re.sub(r"\s*[-\u2013]+\s*", "-", text)
+                text = _PAGE_DASH.sub("-", text)
             if variable in record or not text:
                 extra[name] = value
             else:

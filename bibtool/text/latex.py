@@ -138,14 +138,18 @@ def split_math(text: str) -> list[tuple[bool, str]]:
     return pieces
 
 
+_SPACES = re.compile(r"\s+")
+
+
 @lru_cache(maxsize=8192)
 def to_unicode(value: str) -> str:
     """A BibTeX field value (LaTeX) as Unicode text; math is kept verbatim, spaces collapsed."""
-    out: list[str] = []
-    for is_math, piece in _split_raw_math(value):
-        out.append(piece if is_math else _decode(piece))
-    text = unicodedata.normalize("NFC", "".join(out)).replace("\u00a0", " ")
-    return re.sub(r"\s+", " ", text).strip()
+    if not _simple() and "$" not in value and _SPECIAL.search(value) is None:
+        text = value  # nothing to decode: what the pieces below would give
+    else:
+        text = "".join(piece if is_math else _decode(piece) for is_math, piece in _split_raw_math(value))
+    text = unicodedata.normalize("NFC", text).replace("\u00a0", " ")
+    return _SPACES.sub(" ", text).strip()
 
 
 @lru_cache(maxsize=1)
@@ -295,9 +299,14 @@ def to_latex(text: str, ascii_only: bool = True) -> str:
     return "".join(out)
 
 
+_VERBATIM_ESCAPE = re.compile(r"\\([_%#&$~])")
+
+
 def verbatim(value: str) -> str:
     """A URL-like field (url, doi, eprint) as text: only the escapes people add are undone."""
-    value = re.sub(r"\\([_%#&$~])", r"\1", value.strip())
-    if value.startswith("\\url{") and value.endswith("}"):
-        value = value[5:-1]
+    value = value.strip()
+    if "\\" in value:
+        value = _VERBATIM_ESCAPE.sub(r"\1", value)
+        if value.startswith("\\url{") and value.endswith("}"):
+            value = value[5:-1]
     return value.replace("{", "").replace("}", "").strip()
