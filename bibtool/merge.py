@@ -472,6 +472,8 @@ def _show(value: Any) -> str:
 
 def _same(name: str, a: Any, b: Any) -> bool:
     """Equal values, also when written differently (DOI case, ISBN hyphens, '2nd' and 'Second' edition)."""
+    if isinstance(a, str) and a == b:
+        return True
     if name == "DOI" and isinstance(a, str) and isinstance(b, str):
         return normalize_doi(a) == normalize_doi(b)
     if name == "ISBN":
@@ -520,8 +522,7 @@ def _choose(name: str, values: list[Any]) -> tuple[int, str]:
     return (0, "values differ; the first input's is kept") if tie else (winner, reason)
 
 
-def _author_score(record: dict[str, Any]) -> tuple:
-    names = _names(record)
+def _author_score(record: dict[str, Any], names: list[dict[str, Any]]) -> tuple:
     truncated = bool(_custom(record).get("authors_truncated"))
     return (len(names), not truncated, sum(len(str(n.get("given", ""))) for n in names))
 
@@ -535,11 +536,39 @@ def _union_keywords(values: list[str]) -> str:
     return ", ".join(words.values())
 
 
+_ATOMIC = frozenset({str, int, float, bool, type(None)})
+_MISSING = object()
+
+
+def _copy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+    """copy.deepcopy, done directly for what records hold (dicts, lists, strings, numbers): several times faster."""
+    cls = value.__class__
+    if cls in _ATOMIC:
+        return value
+    if memo is None:
+        memo = {}
+    done = memo.get(id(value), _MISSING)  # an object met twice is copied once, as deepcopy does
+    if done is not _MISSING:
+        return done
+    if cls is dict:
+        result = memo[id(value)] = {}
+        for key, item in value.items():
+            result[key if key.__class__ is str else _copy(key, memo)] = (
+                item if item.__class__ in _ATOMIC else _copy(item, memo))
+        return result
+    if cls is list:
+        result = memo[id(value)] = []
+        for item in value:
+            result.append(item if item.__class__ in _ATOMIC else _copy(item, memo))
+        return result
+    return copy.deepcopy(value, memo)
+
+
 def _merge_custom(target: dict[str, Any], other: dict[str, Any]) -> None:
     """Fill `target` from `other`: objects merge, lists join without repeats, the first scalar stays."""
     for key, value in other.items():
         if key not in target:
-            target[key] = copy.deepcopy(value)
+            target[key] = _copy(value)
         elif isinstance(target[key], dict) and isinstance(value, dict):
             _merge_custom(target[key], value)
         elif isinstance(target[key], list) and isinstance(value, list):
@@ -549,7 +578,7 @@ def _merge_custom(target: dict[str, Any], other: dict[str, Any]) -> None:
 def combine_records(members: list[tuple[dict[str, Any], Position | None]]) -> tuple[dict[str, Any], list[FieldChoice]]:
     """One record from duplicates: the first input's record, each field replaced by a richer value found."""
     first = members[0][0]
-    merged = copy.deepcopy(first)
+    merged = _copy(first)
     choices: list[FieldChoice] = []
     names = list(dict.fromkeys(k for record, _ in members for k in record if k not in ("custom", "author")))
     for name in names:
@@ -557,10 +586,14 @@ def combine_records(members: list[tuple[dict[str, Any], Position | None]]) -> tu
         if not having:
             continue
         values = [v for v, _ in having]
-        distinct = [v for n, v in enumerate(values) if not any(_same(name, v, w) for w in values[:n])]
+        # Most fields of duplicates are the same text: no need to compare them pair by pair.
+        if len(values) == 1 or (isinstance(values[0], str) and values.count(values[0]) == len(values)):
+            distinct = values[:1]
+        else:
+            distinct = [v for n, v in enumerate(values) if not any(_same(name, v, w) for w in values[:n])]
         if len(distinct) == 1:
             if name not in first or first[name] in (None, "", []):
-                merged[name] = copy.deepcopy(values[0])
+                merged[name] = _copy(values[0])
                 choices.append(FieldChoice(name, _show(values[0]), having[0][1], "only this source has it"))
             continue
         if name == "keyword":
@@ -572,7 +605,7 @@ def combine_records(members: list[tuple[dict[str, Any], Position | None]]) -> tu
             winner, reason = 0, "the first input's key is kept"
         else:
             winner, reason = _choose(name, values)
-        merged[name] = copy.deepcopy(values[winner])
+        merged[name] = _copy(values[winner])
         choices.append(FieldChoice(name, _show(values[winner]), having[winner][1], reason,
                                    [(p, _show(v)) for v, p in having if not _same(name, v, values[winner])]))
     for record, _ in members[1:]:
@@ -582,22 +615,27 @@ def combine_records(members: list[tuple[dict[str, Any], Position | None]]) -> tu
     return merged, choices
 
 
-def _show_authors(record: dict[str, Any]) -> str:
-    names = "; ".join(", ".join(str(p) for p in (a.get("family") or a.get("literal", ""), a.get("given", "")) if p)
-                      for a in _names(record))
-    return _show(names + (" et al." if _custom(record).get("authors_truncated") else ""))
+def _show_authors(record: dict[str, Any], names: list[dict[str, Any]]) -> str:
+    """'Family, Given; Family, Given et al.' for the record's `names` (its _names)."""
+    shown = []
+    for name in names:
+        parts = [str(p) for p in (name.get("family") or name.get("literal", ""), name.get("given", "")) if p]
+        shown.append(", ".join(parts))
+    return _show("; ".join(shown) + (" et al." if _custom(record).get("authors_truncated") else ""))
 
 
 def _combine_authors(members: list[tuple[dict[str, Any], Position | None]], merged: dict[str, Any],
                      choices: list[FieldChoice]) -> None:
     """The richest author list: most names, then complete over cut short, then fullest given names."""
-    having = [(r, p) for r, p in members if _names(r)]
+    listed = [(r, p, _names(r)) for r, p in members]
+    having = [(r, p) for r, p, names in listed if names]
     if not having or not isinstance(merged.get("custom", {}), dict):
         return
-    scores = [_author_score(r) for r, _ in having]
+    names_of = [names for _, _, names in listed if names]
+    scores = [_author_score(r, names) for (r, _), names in zip(having, names_of)]
     winner = scores.index(max(scores))
     record, position = having[winner]
-    merged["author"] = copy.deepcopy(record["author"])
+    merged["author"] = _copy(record["author"])
     custom = merged.setdefault("custom", {})
     if _custom(record).get("authors_truncated"):
         custom["authors_truncated"] = True
@@ -605,11 +643,11 @@ def _combine_authors(members: list[tuple[dict[str, Any], Position | None]], merg
         custom.pop("authors_truncated", None)
     if not custom:
         del merged["custom"]
-    shown = [_show_authors(r) for r, _ in having]
+    shown = [_show_authors(r, names) for (r, _), names in zip(having, names_of)]
     if len(set(shown)) == 1 and record is members[0][0]:
         return
     top, low = scores[winner], min(scores)
-    n = len(_names(record))
+    n = len(names_of[winner])
     if top[:2] == low[:2]:
         reason = "fuller given names" if top != low else "the first input's list is kept"
     else:

@@ -49,6 +49,16 @@ NUMBER_OR_STRING = frozenset(
 )
 
 
+# What each standard variable must hold, for problems().
+_NAMES, _DATE, _ARRAY, _OBJECT, _NUMBER_OR_STRING, _STRING = range(6)
+_KIND = {key: _STRING for key in STANDARD_VARIABLES}
+_KIND.update({key: _NUMBER_OR_STRING for key in NUMBER_OR_STRING if key in STANDARD_VARIABLES})
+_KIND.update({key: _OBJECT for key in OBJECT_VARIABLES if key in STANDARD_VARIABLES})
+_KIND.update({key: _ARRAY for key in ARRAY_VARIABLES if key in STANDARD_VARIABLES})
+_KIND.update({key: _DATE for key in DATE_VARIABLES})
+_KIND.update({key: _NAMES for key in NAME_VARIABLES})
+
+
 def problems(record: dict[str, Any]) -> list[str]:
     """What makes `record` invalid CSL-JSON (empty when it is valid)."""
     found: list[str] = []
@@ -57,39 +67,52 @@ def problems(record: dict[str, Any]) -> list[str]:
     if record.get("id") in (None, ""):
         found.append("record has no id")
     for key, value in record.items():
-        if key not in STANDARD_VARIABLES:
+        kind = _KIND.get(key)
+        if kind == _STRING:
+            if not isinstance(value, str):
+                found.append(f"{key} must be a string")
+        elif kind is None:
             found.append(f"{key!r} is not a CSL variable (put it under 'custom')")
-        elif key in NAME_VARIABLES:
-            if not isinstance(value, list) or not all(isinstance(n, dict) and n and set(n) <= NAME_PARTS for n in value):
+        elif kind == _NAMES:
+            if not _names_ok(value):
                 found.append(f"{key} must be a list of name objects")
-        elif key in DATE_VARIABLES:
+        elif kind == _DATE:
             found.extend(_date_problems(key, value))
-        elif key in ARRAY_VARIABLES:
+        elif kind == _ARRAY:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 found.append(f"{key} must be a list of strings")
-        elif key in OBJECT_VARIABLES:
+        elif kind == _OBJECT:
             if not isinstance(value, dict):
                 found.append(f"{key} must be an object")
-        elif key in NUMBER_OR_STRING:
-            if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-                found.append(f"{key} must be a string or a number")
-        elif not isinstance(value, str):
-            found.append(f"{key} must be a string")
+        elif not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            found.append(f"{key} must be a string or a number")
     return found
 
 
+def _names_ok(value: Any) -> bool:
+    if not isinstance(value, list):
+        return False
+    for name in value:
+        if not isinstance(name, dict) or not name or not NAME_PARTS.issuperset(name):
+            return False
+    return True
+
+
 def _date_problems(key: str, value: Any) -> list[str]:
-    if not isinstance(value, dict) or not set(value) <= DATE_KEYS:
+    if not isinstance(value, dict) or not DATE_KEYS.issuperset(value):
         return [f"{key} must be a CSL date object"]
     parts = value.get("date-parts")
     if parts is None:
         return []
-    if not (isinstance(parts, list) and 1 <= len(parts) <= 2 and all(
-        isinstance(p, list) and 1 <= len(p) <= 3 and all(isinstance(x, (int, str)) and not isinstance(x, bool) for x in p)
-        for p in parts
-    )):
-        return [f"{key} date-parts must be one or two lists of 1 to 3 numbers"]
-    return []
+    if isinstance(parts, list) and 1 <= len(parts) <= 2:
+        for part in parts:
+            if not isinstance(part, list) or not 1 <= len(part) <= 3:
+                break
+            if not all(isinstance(x, (int, str)) and not isinstance(x, bool) for x in part):
+                break
+        else:
+            return []
+    return [f"{key} date-parts must be one or two lists of 1 to 3 numbers"]
 
 
 def normalize(library: Library, keys: "KeyFile | None" = None) -> Library:
