@@ -20,7 +20,7 @@ from citeproc.source import Citation, CitationItem, VariableError
 from citeproc.string import join
 from lxml import etree
 
-from bibtool.csl import fixes, marks, post, source, speed
+from bibtool.csl import fixes, marks, parallel, post, source, speed
 from bibtool.diagnostics import UsageError
 
 _LOCK = threading.Lock()  # a parsed style holds per-render state (formatter, repressed variables)
@@ -215,40 +215,93 @@ def _render(items: list[dict[str, Any]], path: str, locale: str) -> tuple[list[s
         if style.root.bibliography is None:
             raise UsageError(f"style {path} has no bibliography layout")
         fixes.reset()
+        workers = parallel.workers(len(bibliography.items))
+        citations = _before_sorting(style, bibliography, workers) if workers > 1 else None
         bibliography.sort()
         bibliography.numbers = {key: n for n, key in enumerate(bibliography.keys, 1)}
-        _add_year_suffixes(style, bibliography)
+        _add_year_suffixes(style, bibliography, citations)
         bibliography.names_shown = _names_to_show(style, bibliography)
-        rendered = _render_entries(style, bibliography)
+        rendered = _render_entries(style, bibliography, workers)
         order = [int(item.key[1:]) for item in bibliography.items]
     return rendered, refs.maths, order
 
 
-def _add_year_suffixes(style: _Style, bibliography: _Bibliography) -> None:
+def _before_sorting(style: _Style, bibliography: _Bibliography, workers: int) -> dict[str, str | None] | None:
+    """Speed: what each item needs before the order is known, on every core: its sort keys (kept on
+    the cs:key elements for the sort to take) and, where year suffixes are added, its citation text
+    (returned; None where the citation cannot be known before numbering, see _add_year_suffixes).
+
+    Each item's keys and text depend on that item alone (what a substitute printed is kept per item).
+    One exception: a style date with a form and its own date-parts rewrites the locale's date-parts
+    on each use (citeproc-py's Date_Part.process), so later items see earlier ones; then nothing here.
+    """
+    root = style.root
+    if root.xpath_search("//cs:date[@form][cs:date-part][not(ancestor::cs:locale)]"):
+        return None
+    layout = root.bibliography.layout
+    sort = root.bibliography.find("cs:sort", root.nsmap)  # as model.Layout.sort_bibliography
+    keys = list(sort.findall("cs:key", root.nsmap)) if sort is not None else []
+    # A citation that may print citation-number needs the order first: its text is made after the sort.
+    citations = _wants_year_suffixes(style) and not root.xpath_search('//@*[contains(., "citation-number")]')
+    if not keys and not citations:
+        return None
+
+    def work(items):
+        items = list(items)
+        sort_keys = [key.sort_keys(items, layout) for key in keys]
+        texts = _citation_texts(style, items) if citations else None
+        return sort_keys, texts
+
+    results = parallel.run(work, parallel.chunks(bibliography.items, workers))
+    order = [item.key for item in bibliography.items]
+    for n, key in enumerate(keys):
+        key.keep_sort_keys(order, [value for sort_keys, _ in results for value in sort_keys[n]])
+    return {k: v for _, texts in results for k, v in texts.items()} if citations else None
+
+
+def _wants_year_suffixes(style: _Style) -> bool:
+    citation = style.root.citation
+    return citation is not None and citation.get("disambiguate-add-year-suffix", "false").lower() == "true"
+
+
+def _citation_texts(style: _Style, items) -> dict[str, str | None]:
+    """Each item's citation as compared for year suffixes, None where it cannot be rendered."""
+    fixes.reset()
+    layout = style.root.citation.layout  # held: lxml forgets Python attributes of a proxy nobody holds
+    texts: dict[str, str | None] = {}
+    for item in items:
+        layout.repressed = {}
+        try:
+            # Compared as text without punctuation: citeproc-js tells “Title” (a quoted article) and an
+            # italic Title apart no better than we do.
+            texts[item.key] = fixes.sort_text(marks.plain(str(layout.render_children(item) or "")))
+        except Exception:  # a style whose citation needs a locator or position: nothing to disambiguate
+            texts[item.key] = None
+    return texts
+
+
+def _add_year_suffixes(style: _Style, bibliography: _Bibliography, texts: dict[str, str | None] | None = None) -> None:
     """Fix: citeproc-py has no year-suffix disambiguation (Smith 2022a, 2022b).
 
     Items whose citations render alike get a, b, c... in bibliography order, unless the names that
     disambiguate-add-names / add-givenname would add already tell them apart (as citeproc-js does).
+    `texts`: the citations, if made already (_before_sorting).
     """
-    citation = style.root.citation
-    if citation is None or citation.get("disambiguate-add-year-suffix", "false").lower() != "true":
+    if not _wants_year_suffixes(style):
         return
+    citation = style.root.citation
     add_names = citation.get("disambiguate-add-names", "false").lower() == "true"
     add_given = citation.get("disambiguate-add-givenname", "false").lower() == "true"
     et_al_min = int(citation.get("et-al-min", style.root.get("et-al-min", "0")))
     use_first = int(citation.get("et-al-use-first", style.root.get("et-al-use-first", "1")))
     # "...-with-initials" rules add initials only: C. G. and Charles G. Broyden stay ambiguous.
     initials_only = citation.get("givenname-disambiguation-rule", "by-cite").endswith("with-initials")
+    if texts is None:
+        texts = _citation_texts(style, bibliography.items)
     groups: dict[tuple, list] = {}
-    fixes.reset()
-    layout = citation.layout  # held: lxml forgets Python attributes of a proxy nobody holds
     for item in bibliography.items:
-        layout.repressed = {}
-        try:
-            # Compared as text without punctuation: citeproc-js tells “Title” (a quoted article) and an
-            # italic Title apart no better than we do.
-            text = fixes.sort_text(marks.plain(str(layout.render_children(item) or "")))
-        except Exception:  # a style whose citation needs a locator or position: nothing to disambiguate
+        text = texts[item.key]
+        if text is None:
             continue
         names = item.reference.get("author") or item.reference.get("editor") or []
         # Added names tell items apart if any name differs; added given names only for the names shown.
@@ -313,8 +366,8 @@ def _suffix(n: int) -> str:
     return letters[n] if n < 26 else letters[n // 26 - 1] + letters[n % 26]
 
 
-def _render_entries(style: _Style, bibliography: _Bibliography) -> list[str]:
-    """Each sorted item through the bibliography layout, then our post-fixes.
+def _render_entries(style: _Style, bibliography: _Bibliography, workers: int = 1) -> list[str]:
+    """Each sorted item through the bibliography layout, then our post-fixes; on `workers` cores.
 
     Fix: with second-field-align, citeproc-py runs the first field into the rest ("[1]Z. Li"); we
     render the first field apart (as citeproc-js's csl-left-margin) and set a space after it.
@@ -326,11 +379,9 @@ def _render_entries(style: _Style, bibliography: _Bibliography) -> list[str]:
     quotes = ((str(root.get_single_term("open-quote")), str(root.get_single_term("close-quote"))),
               (str(root.get_single_term("open-inner-quote")), str(root.get_single_term("close-inner-quote"))))
     layout.substitute = style.root.bibliography.get("subsequent-author-substitute")
-    layout.first_names, layout.previous_names = {}, None
-    fixes.reset()
     prints_suffix = bool(style.root.xpath_search('//cs:text[@variable="year-suffix"]'))
-    out = []
-    for item in bibliography.items:
+
+    def entry(item) -> str:
         layout.repressed = {}
         fixes.Date_Part.pending_suffix = None if prints_suffix else item.reference.get("year_suffix")
         if align:
@@ -349,7 +400,31 @@ def _render_entries(style: _Style, bibliography: _Bibliography) -> list[str]:
             rendered = layout.render_children(item)
             text = str(layout.format(layout.wrap(rendered))) if rendered is not None else ""
         layout.previous_names = layout.first_names.get(item.key)
-        out.append(post.tidy(text, inside, quotes))
-    fixes.Date_Part.pending_suffix = None
-    layout.first_names = None
-    return out
+        return post.tidy(text, inside, quotes)
+
+    def run(items) -> tuple[list[str], dict[str, str]]:
+        """The entries of a run of items, and the names each begins with (subsequent-author-substitute)."""
+        layout.first_names, layout.previous_names = {}, None
+        fixes.reset()
+        return [entry(item) for item in items], layout.first_names
+
+    try:
+        parts = parallel.chunks(bibliography.items, workers)
+        results = parallel.run(run, parts)
+        out = [text for texts, _ in results for text in texts]
+        # A run after the first began without the previous entry's names: its first entry, if it repeats
+        # them, is rendered again with them (the substitute depends on the entry before).
+        first_names = {key: names for _, names in results for key, names in names.items()}
+        start = 0
+        for part in parts[:-1]:
+            start += len(part)
+            previous = first_names.get(bibliography.items[start - 1].key)
+            item = bibliography.items[start]
+            if layout.substitute is not None and previous is not None and first_names.get(item.key) == previous:
+                layout.first_names, layout.previous_names = {}, previous
+                fixes.reset()
+                out[start] = entry(item)
+        return out
+    finally:
+        fixes.Date_Part.pending_suffix = None
+        layout.first_names = None

@@ -51,8 +51,16 @@ class Element:
         may insert a cs:name)."""
         children = self.__dict__.get("children_cache")
         if children is None or len(children) != len(self):
-            children = self.__dict__["children_cache"] = tuple(self.iterchildren())
+            children = self.__dict__["children_cache"] = tuple(super().iterchildren())
         return children
+
+    def iterchildren(self, *args, **kwargs):
+        if args or kwargs:
+            return super().iterchildren(*args, **kwargs)
+        return iter(self.children())
+
+    def getchildren(self):
+        return list(self.children())
 
     def render_children(self, item, delimiter="", **kwargs):
         # model.Parent.render_children over the kept children.
@@ -179,28 +187,36 @@ class If:
         return tests
 
     def _tests(self):
-        attributes = set(self.attrib) - {"match"}
-        if not attributes <= {"type", "variable"}:
+        """A function of the item giving citeproc-py's answer (its list of results, then any/all/none)."""
+        if not set(self.attrib) - {"match"} <= {"type", "variable"}:
             return None
-        types = tuple(t.lower() for t in self.get("type", "").split())
-        variables = tuple(v.replace("-", "_") for v in self.get("variable", "").split())
-        return types, variables, self.get("match")
+        types = [t.lower() for t in self.get("type", "").split()]
+        kinds = frozenset(types)
+        variables = [v.replace("-", "_") for v in self.get("variable", "").split()]
+        on_item = [v for v in variables if v == "locator"]  # locator is the cite's, not the reference's
+        on_reference = [v for v in variables if v != "locator"]
+        match = self.get("match")
+
+        def any_true(item):
+            reference = item.reference
+            return ((bool(types) and reference["type"] in kinds) or any(v in reference for v in on_reference)
+                    or any(v in item for v in on_item))
+
+        if match == "any":
+            return any_true
+        if match == "none":
+            return lambda item: not any_true(item)
+
+        def all_true(item):
+            reference = item.reference
+            return ((not types or (len(kinds) == 1 and reference["type"] in kinds))
+                    and all(v in reference for v in on_reference) and all(v in item for v in on_item))
+
+        return all_true
 
     @staticmethod
     def passes(item, tests):
-        types, variables, match = tests
-        reference = item.reference
-        results = []
-        if types:
-            kind = reference.type
-            results.extend(t == kind for t in types)
-        for variable in variables:
-            results.append(variable in item if variable == "locator" else variable in reference)
-        if match == "any":
-            return any(results)
-        if match == "none":
-            return not any(results)
-        return all(results)
+        return tests(item)
 
     def render(self, item, context=None, delimiter="", **kwargs):
         tests = self.tests()
@@ -255,4 +271,17 @@ class Text:
         return text, language
 
 
-MIXINS: dict[str, type] = {"choose": Choose, "term": Term, "date-part": DatePart, "if": If, "else-if": If, "name": Name, "text": Text}
+class Key:
+    """A cs:key whose values engine._before_sorting made (on every core) gives them to the sort."""
+
+    def keep_sort_keys(self, order: list[str], values: list) -> None:
+        self.__dict__["kept_sort_keys"] = (order, values)
+
+    def sort_keys(self, items, context):
+        kept = self.__dict__.pop("kept_sort_keys", None)
+        if kept is not None and kept[0] == [item.key for item in items]:
+            return kept[1]
+        return super().sort_keys(items, context)
+
+
+MIXINS: dict[str, type] = {"key": Key, "choose": Choose, "term": Term, "date-part": DatePart, "if": If, "else-if": If, "name": Name, "text": Text}

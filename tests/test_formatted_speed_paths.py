@@ -1,0 +1,134 @@
+"""The formatted writer's fast paths (bibtool.csl.speed, rendering on every core) give the same bytes
+as the simple path (BIBTOOL_SIMPLE=1: citeproc-py's own code, one core) in six styles, text and HTML.
+
+Inputs: the sample profile, the benchmark's 1k generated corpus, and the first 400 entries of the
+IRIDIA bibliography in ../shared (real data; 400 is above the size that turns on the second core).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, require_shared
+
+STYLES = "apa,ieee,chicago-author-date,modern-language-association,nature,acm-sig-proceedings"
+
+# Reads the inputs, keeps the first `limit` records, prints every style in text and HTML.
+_FORMATTED = r"""
+import sys
+from bibtool import api
+from bibtool.writers import formatted
+styles, limit = sys.argv[1].split(","), int(sys.argv[2])
+library = api.read(sys.argv[3:])
+records = library.records[:limit]
+for style in styles:
+    for to in ("text", "html"):
+        sys.stdout.write(f"===== {style} {to}\n" + formatted.document(formatted.entries(records, style, output=to), to))
+"""
+
+
+def _bench_corpus():
+    """scripts/bench_corpus.py (the benchmark's generator), imported by path: scripts/ is not a package."""
+    spec = importlib.util.spec_from_file_location("bench_corpus", REPO / "scripts" / "bench_corpus.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _start(inputs: list[Path], styles: str, limit: int, simple: bool, seed: str) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k not in ("BIBTOOL_SIMPLE", "CI")}
+    env["PYTHONHASHSEED"] = seed
+    if simple:
+        env["BIBTOOL_SIMPLE"] = "1"
+    return subprocess.Popen([sys.executable, "-c", _FORMATTED, styles, str(limit), *map(str, inputs)], cwd=REPO,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _outputs(process: subprocess.Popen) -> dict[str, str]:
+    stdout, stderr = process.communicate(timeout=900)
+    assert process.returncode == 0, stderr[-2000:]
+    return dict(part.split("\n", 1) for part in stdout.split("===== ")[1:])
+
+
+def _same_on_both_paths(inputs: list[Path], styles: str, limit: int = 10**9) -> dict[str, str]:
+    fast, simple = _start(inputs, styles, limit, False, "1"), _start(inputs, styles, limit, True, "2")
+    fast_out, simple_out = _outputs(fast), _outputs(simple)
+    assert len(fast_out) == 2 * len(styles.split(","))
+    for name in simple_out:
+        assert fast_out[name] == simple_out[name], name
+    return fast_out
+
+
+def test_sample_is_the_same_on_fast_and_simple_paths(sample_path):
+    out = _same_on_both_paths([sample_path], STYLES)
+    assert out["apa text"].count("\n") == 48
+
+
+def test_1k_corpus_is_the_same_on_fast_and_simple_paths(tmp_path):
+    corpus = _bench_corpus().write_corpus(tmp_path, 1000)
+    # MLA: subsequent-author-substitute crosses entries (and the cores' shares of them).
+    out = _same_on_both_paths([corpus], "apa,modern-language-association")  # IEEE: tests/test_fastpaths.py
+    assert out["apa text"].count("\n") == 1000
+    assert "———" in out["modern-language-association text"]
+
+
+def test_iridia_is_the_same_on_fast_and_simple_paths():
+    folder = require_shared("data", "iridia-references")
+    inputs = [folder / name for name in ("abbrev.bib", "journals.bib", "authors.bib", "crossref.bib", "biblio.bib",
+                                         "articles.bib")]
+    out = _same_on_both_paths(inputs, STYLES, limit=400)
+    assert out["ieee text"].count("\n") == 400
+
+
+@pytest.mark.parametrize("style", ["modern-language-association", "apa"])
+def test_any_number_of_shares_gives_one_core_output(style, monkeypatch, sample_path):
+    """Cut into many shares, each entry that repeats the names of the last entry of the share before
+    is rendered again with them: the output equals one core's, whatever the number of shares."""
+    from bibtool import api
+    from bibtool.csl import engine, parallel
+
+    items = api.read([sample_path]).records * 5  # repeated author lists on every side of every cut
+    monkeypatch.setattr(parallel, "workers", lambda count: 1)
+    one = engine._render(items, _style(style), "en-US")
+    assert "———" in "".join(one[0]) or style != "modern-language-association"
+    for shares in (3, 60):
+        monkeypatch.setattr(parallel, "workers", lambda count, shares=shares: shares)
+        assert engine._render(items, _style(style), "en-US") == one, shares
+
+
+def test_chunks_are_in_order_and_cover_everything():
+    from bibtool.csl import parallel
+
+    items = list(range(1003))
+    for count in (1, 2, 3, 4, 7):
+        parts = parallel.chunks(items, count)
+        assert len(parts) == count
+        assert [x for part in parts for x in part] == items
+        assert max(map(len, parts)) - min(map(len, parts)) <= 1
+    assert parallel.chunks([1, 2], 5) == [[1], [2]]
+    assert parallel.chunks([], 3) == [[]]
+
+
+def test_a_failing_child_is_recomputed_here():
+    from bibtool.csl import parallel
+
+    parent = os.getpid()
+
+    def work(part):
+        if os.getpid() != parent and 5 in part:
+            raise RuntimeError("child failure")
+        return [x * 2 for x in part]
+
+    assert parallel.run(work, parallel.chunks(list(range(10)), 3)) == [[0, 2, 4, 6], [8, 10, 12], [14, 16, 18]]
+
+
+def _style(style: str) -> str:
+    from bibtool.writers.formatted import style_path
+
+    return style_path(style)
