@@ -94,8 +94,15 @@ def _clean_name(name: dict[str, Any]) -> dict[str, Any]:
     return parts or {"literal": ""}
 
 
+_APOSTROPHE = re.compile(r"(?<=\w)'|'(?=\w)")
+_OPENING = re.compile(r'(?:(?<=^)|(?<=[\s(\[]))"(?=\S)')
+_CLOSING = re.compile(r'(?<=\S)"')
+
+
 def _typographic(text: str) -> str:
     """Fix: straight quotes print as typed; citeproc-js (and typesetting) use ’ (O’Brien) and “…”."""
-    text = re.sub(r"(?<=\w)'|'(?=\w)", "\u2019", text)
-    text = re.sub(r'(?:(?<=^)|(?<=[\s(\[]))"(?=\S)', "\u201c", text)
-    return re.sub(r'(?<=\S)"', "\u201d", text)
+    if "'" in text:  # (most text has no quote at all: no regex then)
+        text = _APOSTROPHE.sub("\u2019", text)
+    if '"' in text:
+        text = _CLOSING.sub("\u201d", _OPENING.sub("\u201c", text))
+    return text
