@@ -126,6 +126,8 @@ def _encoder() -> UnicodeToLatexEncoder:
 
 def split_math(text: str) -> list[tuple[bool, str]]:
     """Split text into (is_math, piece) runs, math being `$...$` or `\\(...\\)`."""
+    if "$" not in text and "\\(" not in text:
+        return [(False, text)] if text else []
     pieces: list[tuple[bool, str]] = []
     last = 0
     for match in MATH.finditer(text):
@@ -243,7 +245,14 @@ def _decode(piece: str) -> str:
     return _slow_decode(piece)
 
 
+# os.environ.get encodes the key on every call, which showed in profiles of to_latex (called per field
+# of every record); reading os.environ's own table on POSIX gives the same answer without that.
+_ENVIRON = getattr(os.environ, "_data", None) if os.name == "posix" else None
+
+
 def _simple() -> bool:
+    if _ENVIRON is not None:
+        return _ENVIRON.get(b"BIBTOOL_SIMPLE") == b"1"
     return os.environ.get("BIBTOOL_SIMPLE") == "1"
 
 
@@ -265,6 +274,7 @@ def _split_raw_math(value: str) -> list[tuple[bool, str]]:
     return [(m, p.replace("\x00", r"\$")) for m, p in split_math(hidden)]
 
 
+@lru_cache(maxsize=4096)
 def _letter(char: str, ascii_only: bool) -> str:
     if char in PLACEHOLDERS:
         return PLACEHOLDERS[char]
@@ -287,13 +297,31 @@ def _letter(char: str, ascii_only: bool) -> str:
 
 def to_latex(text: str, ascii_only: bool = True) -> str:
     """Unicode text as LaTeX: specials escaped outside math, non-ASCII as commands when ascii_only."""
+    if _simple():
+        return _to_latex_by_character(text, ascii_only)
     out: list[str] = []
     for is_math, piece in split_math(text):
         if is_math:
             # Math stays as written; only non-ASCII symbols (μ, Δ) become commands for pdfLaTeX.
-            out.append("".join(c if ord(c) < 128 or not ascii_only else _letter(c, True) for c in piece))
+            out.append(_NON_ASCII.sub(lambda m: _letter(m.group(), True), piece) if ascii_only else piece)
         else:
             # "--" typed in the text means two hyphens; bare, TeX would join them into a dash.
+            out.append(_TEXT_TO_ESCAPE.sub(lambda m: "-{}" if m.group() == "-" else _letter(m.group(), ascii_only), piece))
+    return "".join(out)
+
+
+# What _letter changes (specials, placeholders, non-ASCII) and the first of two hyphens: the rest of
+# the text is copied as it is, instead of character by character as below.
+_TEXT_TO_ESCAPE = re.compile("[" + re.escape("".join(SPECIALS)) + "]|[^\x00-\x7f]|-(?=-)")
+_NON_ASCII = re.compile("[^\x00-\x7f]")
+
+
+def _to_latex_by_character(text: str, ascii_only: bool) -> str:
+    out: list[str] = []
+    for is_math, piece in split_math(text):
+        if is_math:
+            out.append("".join(c if ord(c) < 128 or not ascii_only else _letter(c, True) for c in piece))
+        else:
             out.append("".join("-{}" if c == "-" and piece[i + 1:i + 2] == "-" else _letter(c, ascii_only)
                                for i, c in enumerate(piece)))
     return "".join(out)

@@ -47,7 +47,10 @@ def proper_nouns() -> frozenset[str]:
 
 
 def _has_inner_capital(word: str) -> bool:
-    return any(c.isupper() for c in word[1:])
+    rest = word[1:]
+    if rest.isascii():
+        return rest != rest.lower()  # the same answer for ASCII, without a loop per character
+    return any(c.isupper() for c in rest)
 
 
 def _capitalized(word: str) -> bool:
@@ -101,7 +104,7 @@ def _protect_words(text: str, offset: int, encode: Callable[[str], str], masked:
         word = match.group(0)
         at = offset + match.start()
         start, sentence_case = [s for s in segments if s[0] <= at][-1]
-        first = not WORD.search(masked[start:at])
+        first = not WORD.search(masked, start, at)
         if needs_braces(word, first, sentence_case):
             plural = ACRONYM_PLURAL.match(word)
             if plural:

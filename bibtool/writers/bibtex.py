@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable, Iterator
 
 from ..diagnostics import Position, Report
@@ -48,6 +50,12 @@ def entry_type(record: dict[str, Any], dialect: str) -> str:
     return written
 
 
+_SPACES = re.compile(r"\s+")
+_AND_WORD = re.compile(r"(^|\s)and(\s|$)")
+_PAGE_DASH = re.compile(r"\s*[-\u2013]\s*")
+_BRACES = re.compile(r"[{}]")
+
+
 def valid_key(key: str) -> str:
     """A BibTeX-safe key: characters that would end the key or break \\cite become '-'."""
     return BAD_KEY.sub("-", key) or "entry"
@@ -55,11 +63,24 @@ def valid_key(key: str) -> str:
 
 def _encoder(options: Options) -> Callable[[str], str]:
     ascii_only = options.dialect == "bibtex" and not options.unicode
-    return lambda text: to_latex(text, ascii_only=ascii_only)
+    if os.environ.get("BIBTOOL_SIMPLE") == "1":
+        return lambda text: to_latex(text, ascii_only=ascii_only)
+    return _to_latex_ascii if ascii_only else _to_latex_unicode
+
+
+# Title protection encodes word by word, and words, names and venues repeat across a library.
+@lru_cache(maxsize=65536)
+def _to_latex_ascii(text: str) -> str:
+    return to_latex(text, ascii_only=True)
+
+
+@lru_cache(maxsize=65536)
+def _to_latex_unicode(text: str) -> str:
+    return to_latex(text, ascii_only=False)
 
 
 def _text(field: str, value: Any, encode: Callable[[str], str]) -> str:
-    text = markup_to_placeholders(re.sub(r"\s+", " ", str(value)).strip())
+    text = markup_to_placeholders(_SPACES.sub(" ", str(value)).strip())
     try:
         return encode(text)
     except NoLatexForm as exc:
@@ -68,7 +89,7 @@ def _text(field: str, value: Any, encode: Callable[[str], str]) -> str:
 
 def _needs_group(part: str) -> bool:
     # BibTeX would split these: a comma, the word "and", or a lower-case word read as a "von" part.
-    return "," in part or bool(re.search(r"(^|\s)and(\s|$)", part)) or any(w[:1].islower() for w in part.split())
+    return "," in part or bool(_AND_WORD.search(part)) or any(w[:1].islower() for w in part.split())
 
 
 def name_text(name: dict[str, str], encode: Callable[[str], str], field: str = "author") -> str:
@@ -153,7 +174,7 @@ def _fields(record: dict[str, Any], options: Options, report: Report, where: str
     preprint = is_preprint(record)
     fields: list[tuple[str, str]] = list(_names(record, options, encode))
     if record.get("title"):
-        title = markup_to_placeholders(re.sub(r"\s+", " ", str(record["title"])).strip())
+        title = markup_to_placeholders(_SPACES.sub(" ", str(record["title"])).strip())
         try:
             fields.append(("title", protect_title(title, options.protect, encode)))
         except NoLatexForm as exc:
@@ -180,7 +201,7 @@ def _fields(record: dict[str, Any], options: Options, report: Report, where: str
         if field in table["fields"]["verbatim"]:
             fields.append((field, value.strip()))
         elif field == "pages":
-            fields.append((field, re.sub(r"\s*[-\u2013]\s*", "--", _text(field, value, encode))))
+            fields.append((field, _PAGE_DASH.sub("--", _text(field, value, encode))))
         else:
             fields.append((field, _text(field, value, encode)))
     fields.extend(_date(record, options, report, where, position))
@@ -244,7 +265,7 @@ def _strings(record: dict[str, Any], path: str = "") -> Iterator[tuple[str, str]
 def _balanced(value: str) -> bool:
     # BibTeX counts every brace, even after a backslash.
     depth = 0
-    for token in re.findall(r"[{}]", value):
+    for token in _BRACES.findall(value):
         depth += 1 if token == "{" else -1
         if depth < 0:
             return False
