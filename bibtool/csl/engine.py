@@ -154,7 +154,12 @@ def load_style(path: str, locale: str) -> _Style:
 
 class _Item(CitationItem):
     """Fix: CitationItem.number searches the key list for every entry (quadratic). Speed: the
-    reference and bibliography, looked up through three properties a hundred times per entry, are kept."""
+    reference and bibliography, looked up through three properties a hundred times per entry, are kept,
+    and the key is read without the two calls of CustomDict's attribute lookup."""
+
+    @property
+    def key(self) -> str:
+        return dict.__getitem__(self, "key")
 
     @property
     def number(self) -> int:

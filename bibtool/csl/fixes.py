@@ -451,8 +451,21 @@ def sort_text(text: str) -> str:
     """A sort key compared as readers expect (citeproc-js uses the locale's collation): "Bäck" with "Back"."""
     decomposed = unicodedata.normalize("NFKD", text)
     # Accents and punctuation do not count at the first level of collation ("O’Brien" before "Okafor").
-    kept = "".join(c for c in decomposed if not unicodedata.combining(c) and not unicodedata.category(c).startswith("P"))
-    return " ".join(kept.split())
+    return " ".join(decomposed.translate(_SORT_TABLE).split())
+
+
+class _SortTable(dict):
+    """str.translate table dropping combining marks and punctuation, each character decided once
+    (a generator over every character of every sort key cost more than rendering the key)."""
+
+    def __missing__(self, code: int):
+        char = chr(code)
+        kept = None if unicodedata.combining(char) or unicodedata.category(char).startswith("P") else code
+        self[code] = kept
+        return kept
+
+
+_SORT_TABLE = _SortTable()
 
 
 ELEMENTS: dict[str, type] = {

@@ -12,10 +12,13 @@ the style's attributes on every use (model.Date_Part.process), and fixes.Names n
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 
 from citeproc import model
 from citeproc.source import VariableError
 from citeproc.string import MixedString, String, join
+
+from bibtool.csl import fixes
 
 
 def simple() -> bool:
@@ -227,9 +230,20 @@ class If:
         return self.render_children(item, context=context, delimiter=delimiter, **kwargs)
 
 
+@lru_cache(maxsize=65536)
+def _initialize(given: str, mark: str, hyphen: bool, everything: bool) -> str:
+    return fixes.initialize(given, mark, hyphen, everything)
+
+
 class Name:
     """Name options (citeproc-py searches the enclosing citation or bibliography for each of a dozen
-    options per name list) are read once per context; sort options still come first."""
+    options per name list) are read once per context; sort options still come first. Initials of a
+    given name are made once (the same names recur in every pass and across entries)."""
+
+    def initialize(self, given, mark, context):
+        # fixes.Name.initialize, through a cache of the pure function it calls.
+        everything = self.get("initialize", "true").lower() != "false"
+        return _initialize(str(given), mark, self.get_option("initialize-with-hyphen", context), everything)
 
     def get_option(self, name, context=None, sort_options=None):
         if sort_options is not None and name in sort_options:
