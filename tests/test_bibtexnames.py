@@ -3,7 +3,7 @@
 The reference is the BibTeX reader's `_names` as it was before issue 8, kept here verbatim
 (`reference_names`): bibtexparser's `split_multiple_persons_names` and `parse_single_name_into_parts`,
 then `to_unicode`. Compared on real data (the IRIDIA library and the conformance cases in ../shared),
-a hand table of hard cases, and generated names. The reader's current `_names` is compared too.
+a hand table of hard cases, and generated names. The reader calls names_from_bibtex itself.
 """
 
 from __future__ import annotations
@@ -95,15 +95,6 @@ def _outcome(function, raw: str):
         return type(exc).__name__, str(exc)
 
 
-def _readers_names():
-    """The reader's `_names` if it is still there (it may come to call names_from_bibtex)."""
-    try:
-        from bibtool.readers import bibtex
-    except ImportError:
-        return None
-    return getattr(bibtex, "_names", None)
-
-
 def assert_same(raw: str) -> None:
     expected = _outcome(reference_names, raw)
     assert _outcome(names_from_bibtex, raw) == expected, raw
@@ -191,14 +182,6 @@ def test_every_name_field_of_the_iridia_library(iridia_fields):
     assert sum(" and " in field for field in iridia_fields) > 1000
     for raw in iridia_fields:
         assert_same(raw)
-
-
-def test_the_readers_names_agree_on_the_iridia_library(iridia_fields):
-    names = _readers_names()
-    if names is None:
-        pytest.skip("bibtool.readers.bibtex has no _names any more")
-    for raw in iridia_fields:
-        assert _outcome(names, raw) == _outcome(names_from_bibtex, raw), raw
 
 
 def test_every_name_field_of_the_conformance_cases():
@@ -319,9 +302,6 @@ HARD = [
 @pytest.mark.parametrize("raw", HARD)
 def test_hard_cases(raw):
     assert_same(raw)
-    names = _readers_names()
-    if names is not None:
-        assert _outcome(names, raw) == _outcome(names_from_bibtex, raw), raw
 
 
 def test_a_few_answers_by_hand():

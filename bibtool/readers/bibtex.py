@@ -12,10 +12,10 @@ from functools import lru_cache, partial
 from importlib import resources
 from typing import Any, Callable
 
-from bibtexparser.middlewares.names import parse_single_name_into_parts, split_multiple_persons_names
 
 from ..diagnostics import Position, Report
 from ..library import Library
+from ..text.bibtexnames import names_from_bibtex
 from ..text.latex import to_unicode, verbatim
 from ..text.texsafety import find_unsafe_tex
 from . import bibtex_split
@@ -31,9 +31,7 @@ ARXIV_DOI = re.compile(r"^10\.48550/arXiv\.(.+)$", re.I)
 ARXIV_JOURNAL = re.compile(r"^\s*(?:arXiv\s+preprint|preprint|e-?print)?\s*arXiv\s*:?\s*(\S+)", re.I)
 # A month value as people write it: "mar", "March", "July 30th", "2 sep".
 MONTH_DAY = re.compile(r"^(?:(\d{1,2})\s+([A-Za-z]{3,})\.?|([A-Za-z]{3,})\.?(?:\s+(\d{1,2})(?:st|nd|rd|th)?)?)$")
-EXTENDED_NAME = re.compile(r"^\s*(?:family|given|prefix|suffix|useprefix)\s*=", re.I)
 _PAGE_DASH = re.compile(r"\s*[-\u2013]+\s*")
-UNBRACED_ACCENT = re.compile(r"\\([`'^\"~=.])([A-Za-z])")
 
 
 @lru_cache(maxsize=1)
@@ -135,58 +133,7 @@ def evaluate(raw: str, strings: dict[str, str]) -> tuple[str, list[str]]:
     return "".join(out), unknown
 
 
-# ---------------------------------------------------------------- names and dates
-def _names(raw: str) -> tuple[list[dict[str, str]], bool]:
-    """BibTeX names (split with `and`, in BibTeX's own first/von/last/jr rules) as CSL names."""
-    names: list[dict[str, str]] = []
-    truncated = False
-    for person in split_multiple_persons_names(raw):
-        if person.strip().lower() == "others":
-            truncated = True
-            continue
-        stripped = person.strip()
-        if stripped.startswith("{") and stripped.endswith("}") and _braced(stripped, 0) == len(stripped) - 1:
-            names.append({"literal": to_unicode(stripped[1:-1])})
-            continue
-        if EXTENDED_NAME.match(stripped):
-            names.append(_extended_name(stripped))
-            continue
-        # `~` separates name words for BibTeX, so `\~n` must be braced before splitting.
-        person = UNBRACED_ACCENT.sub(r"{\\\1\2}", person)
-        parts = parse_single_name_into_parts(person, strict=False)
-        name = {
-            "family": to_unicode(" ".join(parts.last)),
-            "given": to_unicode(" ".join(parts.first)),
-            "non-dropping-particle": to_unicode(" ".join(parts.von)),
-            "suffix": to_unicode(" ".join(parts.jr)),
-        }
-        names.append({k: v for k, v in name.items() if v})
-    return names, truncated
-
-
-def _extended_name(text: str) -> dict[str, str]:
-    """A biblatex extended-format name (`family=Last, given=First, prefix=von`)."""
-    keys = {"family": "family", "given": "given", "prefix": "non-dropping-particle", "suffix": "suffix"}
-    name: dict[str, str] = {}
-    for part in split_top_level(text, ","):
-        key, _, value = part.partition("=")
-        if key.strip().lower() in keys:
-            name[keys[key.strip().lower()]] = to_unicode(value.strip())
-    return name
-
-
-def split_top_level(text: str, separator: str) -> list[str]:
-    """Split at a separator that is not inside braces."""
-    parts, depth, start = [], 0, 0
-    for i, char in enumerate(text):
-        depth += char == "{"
-        depth -= char == "}"
-        if char == separator and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
-    return parts + [text[start:]]
-
-
+# ---------------------------------------------------------------- dates
 def _month(value: str) -> tuple[int | None, int | None]:
     """(month, day) from `mar`, `March`, `3`, `July 30th`, `2 sep`."""
     value = value.strip()
@@ -279,7 +226,7 @@ def to_record(entry_type: str, key: str, fields: dict[str, str], report: Report,
             record["URL"] = verbatim(value)
             continue
         if name in table.names:
-            names, truncated = _names(value)
+            names, truncated = names_from_bibtex(value)
             if names:
                 record[table.names[name]] = names
             if truncated:
