@@ -41,6 +41,7 @@ class Element:
     """Mixed into every element class (before citeproc-py's)."""
 
     mutable_attributes = False  # True where citeproc-py rewrites the element's attributes while rendering
+    mutable_children = False  # True where citeproc-py may insert a child (a cs:name into cs:names)
 
     def get_root(self):
         cache = self.__dict__
@@ -50,10 +51,10 @@ class Element:
         return root
 
     def children(self):
-        """The child elements, kept (the list is checked against the element's length: citeproc-py
-        may insert a cs:name)."""
+        """The child elements, kept (checked against the element's length where citeproc-py may
+        insert a child)."""
         children = self.__dict__.get("children_cache")
-        if children is None or len(children) != len(self):
+        if children is None or (self.mutable_children and len(children) != len(self)):
             children = self.__dict__["children_cache"] = tuple(super().iterchildren())
         return children
 
@@ -179,6 +180,10 @@ class DatePart:
     mutable_attributes = True
 
 
+class Names:
+    mutable_children = True
+
+
 class If:
     """cs:if and cs:else-if testing only type and variable (nearly all): the tests read once. The
     tests have no side effects, so stopping at the first deciding one gives citeproc-py's answer."""
@@ -298,4 +303,4 @@ class Key:
         return super().sort_keys(items, context)
 
 
-MIXINS: dict[str, type] = {"key": Key, "choose": Choose, "term": Term, "date-part": DatePart, "if": If, "else-if": If, "name": Name, "text": Text}
+MIXINS: dict[str, type] = {"key": Key, "choose": Choose, "names": Names, "term": Term, "date-part": DatePart, "if": If, "else-if": If, "name": Name, "text": Text}
