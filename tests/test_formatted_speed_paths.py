@@ -132,3 +132,56 @@ def _style(style: str) -> str:
     from bibtool.writers.formatted import style_path
 
     return style_path(style)
+
+
+def test_sort_text_equals_its_definition():
+    """fixes.sort_text drops combining marks and punctuation through a cached translate table."""
+    import random
+    import unicodedata
+
+    from bibtool.csl import fixes
+
+    def definition(text: str) -> str:
+        decomposed = unicodedata.normalize("NFKD", text)
+        kept = "".join(c for c in decomposed
+                       if not unicodedata.combining(c) and not unicodedata.category(c).startswith("P"))
+        return " ".join(kept.split())
+
+    rng = random.Random(3)
+    pool = "aäÅéß’'\".,;:!?-–— \t\n()[]{}“”«»¿¡ﬁ①ǅ\u0301\u00a0\u2009" + "".join(chr(rng.randrange(0x20, 0x3000))
+                                                                          for _ in range(300))
+    for _ in range(20000):
+        text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 15)))
+        assert fixes.sort_text(text) == definition(text), repr(text)
+
+
+def test_nested_quotes_equals_the_character_walk():
+    """post.nested_quotes jumps between quote marks; the walk over every character is its definition."""
+    import random
+
+    from bibtool.csl import post
+
+    def walk(text, outer, inner):
+        opens = {outer[0]: "outer", inner[0]: "inner"}
+        closes = {outer[1], inner[1]}
+        out, stack = [], []
+        for n, char in enumerate(text):
+            after = text[n + 1:n + 2]
+            if char in opens and not (char in closes and stack):
+                kind = "inner" if stack and stack[-1] == "outer" else "outer"
+                stack.append(kind)
+                out.append(outer[0] if kind == "outer" else inner[0])
+            elif char in closes and stack and not (char == "\u2019" and after.isalpha()):
+                kind = stack.pop()
+                out.append(outer[1] if kind == "outer" else inner[1])
+            else:
+                out.append(char)
+        return "".join(out) if not stack else text
+
+    quotes = [(("\u201c", "\u201d"), ("\u2018", "\u2019")), (("«\u00a0", "\u00a0»"), ("“", "”")),
+              (("«", "»"), ("“", "”")), (('"', '"'), ("'", "'")), (("", ""), ("‘", "’")), (("]", "^"), ("-", "\\"))]
+    rng = random.Random(1)
+    for _ in range(50000):
+        text = "".join(rng.choice("ab \u201c\u201d\u2018\u2019\"'«» ]^-\\") for _ in range(rng.randint(0, 12)))
+        pair = rng.choice(quotes)
+        assert post.nested_quotes(text, *pair) == walk(text, *pair), (text, pair)
