@@ -203,32 +203,33 @@ def _fast_decode(piece: str) -> str | None:
         m = TOKEN.match(piece, pos)
         if m is None:
             return None
-        kind = m.lastgroup
-        g = m.groupdict()
-        if g["text"] is not None:
-            out.append(g["text"])
-        elif g["dash"] is not None:
-            out.append("\u2014" if g["dash"] == "---" else "\u2013")
-        elif g["tilde"] is not None:
-            out.append("\u00a0")
-        elif g["brace"] is not None:
-            depth += 1 if g["brace"] == "{" else -1
+        kind = m.lastgroup  # the innermost group that matched names the token (sa/sb/si for accents)
+        if kind == "text":
+            out.append(m.group())
+        elif kind == "brace":
+            depth += 1 if m.group() == "{" else -1
             if depth < 0:
                 return None
-        elif g["sym"] is not None:
+        elif kind == "dash":
+            out.append("\u2014" if m.group() == "---" else "\u2013")
+        elif kind == "tilde":
+            out.append("\u00a0")
+        elif kind in ("sa", "sb", "si"):
             # An accent on a dotless i (\'\i) is an accented i, as pylatexenc reads it.
-            out.append((g["sa"] or g["sb"] or "i") + ACCENTS[g["sym"]])
-        elif g["ital"] is not None:
-            tag = "b" if g["ital"] == "textbf" else "i"
-            out.append(f"<{tag}>{g['ib']}</{tag}>")
-        elif g["let"] is not None:
-            out.append(g["lb"] + ACCENTS[g["let"]])
-        elif g["named"] is not None:
+            out.append((m.group("sa") or m.group("sb") or "i") + ACCENTS[m.group("sym")])
+        elif kind == "ib":
+            tag = "b" if m.group("ital") == "textbf" else "i"
+            out.append(f"<{tag}>{m.group('ib')}</{tag}>")
+        elif kind == "lb":
+            out.append(m.group("lb") + ACCENTS[m.group("let")])
+        elif kind == "named":
             if piece.startswith(" ", m.end()):  # pylatexenc's rules for the space after a macro word
                 return None
-            out.append(LETTERS[g["named"]])
-        elif g["esc"] is not None:
-            out.append(ESCAPED[g["esc"]])
+            out.append(LETTERS[m.group("named")])
+        elif kind == "esc":
+            out.append(ESCAPED[m.group("esc")])
+        else:
+            return None
         pos = m.end()
     if depth != 0:
         return None
