@@ -29,10 +29,10 @@ def _one_process(text: str, source: str, monkeypatch):
     return bibtex.read(text, source)
 
 
-def _in_chunks(text: str, source: str, monkeypatch, chunk: int = 37):
+def _in_chunks(text: str, source: str, monkeypatch, chunk: int = 1000):
     # Small chunks, so that even a small file is cut in many places; two workers even on one core.
     monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 0)
-    monkeypatch.setattr(bibtex, "CHUNK_ENTRIES", chunk)
+    monkeypatch.setattr(bibtex, "CHUNK_CHARS", chunk)
     monkeypatch.setattr(bibtex, "_cores", lambda: 2)
     return bibtex._read_in_parallel(text, source)
 
@@ -55,7 +55,7 @@ def test_strings_and_messages_cross_chunk_boundaries(monkeypatch):
         entries.append(f"@article{{k{i},\n  title = {{Title {i}}},\n  journal = {'jn2' if i >= 7 else 'jn'},\n  year = {{20{i:02d}}},\n"
                        f"  month = {{{'smarch' if i % 5 == 0 else 'mar'}}},\n  note = nosuchmacro{i}\n}}\n")
     text = "% a comment line\n" + "\n".join(entries)
-    chunked = _in_chunks(text, "s.bib", monkeypatch, chunk=2)
+    chunked = _in_chunks(text, "s.bib", monkeypatch, chunk=100)
     serial = _one_process(text, "s.bib", monkeypatch)
     assert chunked is not None
     assert _everything(chunked) == _everything(serial)
@@ -66,6 +66,17 @@ def test_strings_and_messages_cross_chunk_boundaries(monkeypatch):
     # All field problems first, then the problems found making records: the one-process order.
     codes = [d.code for d in chunked.report]
     assert codes.index("bad-date") > max(i for i, code in enumerate(codes) if code == "undefined-string")
+
+
+def test_string_lookalikes_inside_values_and_repeated_strings_fall_back(monkeypatch):
+    entries = "".join(f"@misc{{k{i}, title = {{T {i}}}, note = {{write @string{{x = {{y}}}} to define}}}}\n"
+                      for i in range(40))
+    assert _in_chunks(entries, "n.bib", monkeypatch, chunk=200) is None
+    monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 0)
+    assert _everything(bibtex.read(entries, "n.bib")) == _everything(_one_process(entries, "n.bib", monkeypatch))
+    repeated = "@string{a = {1}}\n" + "@misc{k, title = a}\n" + "@string{a = {2}}\n" + "".join(
+        f"@misc{{m{i}, title = a}}\n" for i in range(40))
+    assert _in_chunks(repeated, "r.bib", monkeypatch, chunk=100) is None
 
 
 def test_files_that_need_the_whole_text_are_read_in_one_process(monkeypatch):
@@ -83,7 +94,7 @@ def test_iridia_reads_the_same_through_read(monkeypatch):
     for path in sorted(require_shared("data", "iridia-references").glob("*.bib")):
         text = path.read_text(encoding="utf-8")
         monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 0)
-        monkeypatch.setattr(bibtex, "CHUNK_ENTRIES", 100)
+        monkeypatch.setattr(bibtex, "CHUNK_CHARS", 5000)
         monkeypatch.setattr(bibtex, "_cores", lambda: 2)
         fast = bibtex.read(text, str(path))
         assert _everything(fast) == _everything(_one_process(text, str(path), monkeypatch))

@@ -332,7 +332,7 @@ def _block_kind(raw: str | None) -> str:
 
 # Files at least this long are read on every core (below it, starting the workers costs more than it saves).
 PARALLEL_MIN_CHARS = 1_000_000
-CHUNK_ENTRIES = 1000
+CHUNK_CHARS = 200_000
 _CROSSREF = re.compile(r"crossref\s*=", re.I)
 
 
@@ -390,58 +390,99 @@ _SHARED: dict[str, str] = {}
 
 
 def _read_in_parallel(text: str, source: str) -> Library | None:
-    """The same Library as the one-process reading, from chunks of entries read on every core.
+    """The same Library as the one-process reading, from chunks of the file read on every core.
 
-    None (read it in one process then) when the fast splitter cannot read the file, keys repeat or
-    entries inherit from others with crossref: those need the whole file at once.
+    Chunks are cut where a line starts a block. A block cannot run over such a line (the splitter
+    refuses it), so reading the chunks one after the other is reading the file, provided each chunk
+    starts with the @string values defined before it: those are found here and checked against the
+    @string blocks the workers really met. None (read it in one process then) when a chunk cannot be
+    read by the fast splitter, keys repeat or entries inherit from others with crossref: those need
+    the whole file at once.
     """
-    blocks = bibtex_split.split(text, keep_fields=False)
-    if blocks is None or _CROSSREF.search(text):
+    if _CROSSREF.search(text):
         return None
-    tasks = []
-    strings: dict[str, str] = {}
-    chunk_start = 0
-    chunk_line = 0
-    in_chunk = 0
-    for block in blocks:
-        if isinstance(block, bibtex_split.RawString):
-            try:
-                strings[block.key.lower()] = evaluate(block.value, strings)[0]
-            except ValueError:
-                pass  # the worker reports it
-            continue
-        if in_chunk == CHUNK_ENTRIES:
-            tasks.append((chunk_start, block.offset, chunk_line, snapshot))
-            chunk_start, chunk_line, in_chunk = block.offset, block.line, 0
-        if in_chunk == 0:
-            snapshot = dict(strings)
-        in_chunk += 1
-    if in_chunk == 0 and not tasks:
+    bounds = _chunk_bounds(text, max(CHUNK_CHARS, len(text) // (4 * _cores()) + 1))
+    if len(bounds) < 3:
         return None
-    tasks.append((chunk_start, len(text), chunk_line, snapshot if in_chunk else dict(strings)))
-    if len(tasks) < 2:
+    strings = _strings_before(text, bounds)
+    if strings is None:
         return None
+    lines = [0]
+    for start, end in zip(bounds, bounds[1:-1]):
+        lines.append(lines[-1] + text.count("\n", start, end))
+    tasks = [(start, end, line, snapshot) for start, end, line, snapshot in zip(bounds, bounds[1:], lines, strings)]
 
     import multiprocessing
 
+    library = Library()
+    later: list = []
+    keys: set[str] = set()
+    string_offsets: list[int] = []
     _SHARED.update(text=text, source=source)
     try:
-        context = multiprocessing.get_context("fork")
-        with context.Pool(min(_cores(), len(tasks))) as pool:
-            results = list(pool.imap(_read_chunk, tasks))
+        with multiprocessing.get_context("fork").Pool(min(_cores(), len(tasks))) as pool:
+            for result in pool.imap(_read_chunk, tasks):
+                if result is None:
+                    return None
+                records, entry_keys, offsets, positions, field_problems, record_problems = result
+                if not keys.isdisjoint(entry_keys):
+                    return None
+                keys.update(entry_keys)
+                string_offsets.extend(offsets)
+                library.records.extend(marshal.loads(records))
+                library.positions.extend(Position(source, line) for line in positions)
+                library.report.items.extend(field_problems)
+                later.extend(record_problems)
     finally:
         _SHARED.clear()
-    if any(result is None for result in results):
+    if string_offsets != [offset for offset, _, _ in _string_blocks(text)]:
         return None
-    library = Library()
-    later = []
-    for records, lines, field_problems, record_problems in results:
-        library.records.extend(marshal.loads(records))
-        library.positions.extend(Position(source, line) for line in lines)
-        library.report.items.extend(field_problems)
-        later.extend(record_problems)
     library.report.items.extend(later)  # the one-process order: all field problems, then all record problems
     return library
+
+
+_LINE_BLOCK = re.compile(r"\n(?=@\w*[ \t]*[{(])")
+_STRING_BLOCK = re.compile(r"@(string\w*)[ \t]*\{", re.I)
+
+
+def _chunk_bounds(text: str, size: int) -> list[int]:
+    """0, offsets of block starts at line starts about `size` apart, and the end of the text."""
+    bounds = [0]
+    while True:
+        found = _LINE_BLOCK.search(text, bounds[-1] + size)
+        if found is None:
+            return bounds + [len(text)]
+        bounds.append(found.end())
+
+
+def _string_blocks(text: str) -> list[tuple[int, str, str]]:
+    """(offset, key, raw value) of what looks like an @string block, in order."""
+    found = []
+    for match in _STRING_BLOCK.finditer(text):
+        body = bibtex_split.STRING_BODY.match(text, match.end())
+        if body is not None:
+            found.append((match.start(), body.group(1).strip(), body.group(2).strip()))
+    return found
+
+
+def _strings_before(text: str, bounds: list[int]) -> list[dict[str, str]] | None:
+    """The @string values defined before each chunk (the workers check they met the same blocks)."""
+    blocks = _string_blocks(text)
+    if len({key for _, key, _ in blocks}) != len(blocks):
+        return None  # a repeated @string: bibtexparser reads it (and says what it ignores)
+    snapshots = []
+    strings: dict[str, str] = {}
+    pending = iter(blocks)
+    block = next(pending, None)
+    for bound in bounds[:-1]:
+        while block is not None and block[0] < bound:
+            try:
+                strings[block[1].lower()] = evaluate(block[2], strings)[0]
+            except ValueError:
+                pass  # not defined; the worker reports it
+            block = next(pending, None)
+        snapshots.append(dict(strings))
+    return snapshots
 
 
 def _read_chunk(task: tuple[int, int, int, dict[str, str]]):
@@ -450,12 +491,17 @@ def _read_chunk(task: tuple[int, int, int, dict[str, str]]):
     blocks = bibtex_split.split(text, start, end, line)
     if blocks is None:
         return None
+    keys = [block.key for block in blocks if isinstance(block, bibtex_split.RawEntry)]
+    if len(set(keys)) != len(keys):
+        return None
+    string_offsets = [block.offset for block in blocks if isinstance(block, bibtex_split.RawString)]
     chunk = Library()
     field_problems = Report()
     _convert(_read_blocks(blocks, text, source, field_problems, strings), chunk)
     # marshal, not pickle: records are plain dicts, lists and strings, and marshal is twice as fast with them.
-    lines = [position.line for position in chunk.positions]
-    return marshal.dumps(chunk.records), lines, field_problems.items, chunk.report.items
+    positions = [position.line for position in chunk.positions]
+    return (marshal.dumps(chunk.records), keys, string_offsets, positions, field_problems.items,
+            chunk.report.items)
 
 
 def _read_with_bibtexparser(text: str, source: str, report: Report) -> list[tuple[str, str, dict[str, str], Position]]:

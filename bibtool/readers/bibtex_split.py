@@ -68,6 +68,7 @@ class RawString(NamedTuple):
     key: str
     value: str
     line: int
+    offset: int  # of the `@`
 
 
 def split(text: str, start: int = 0, end: int | None = None, line: int = 0,
@@ -111,7 +112,7 @@ def split(text: str, start: int = 0, end: int | None = None, line: int = 0,
             if key in string_keys:
                 return None
             string_keys.add(key)
-            blocks.append(RawString(key, match.group(2).strip(), line))
+            blocks.append(RawString(key, match.group(2).strip(), line, block_start))
             block_end = match.end()
         else:
             head = ENTRY_KEY.match(text, body, end)
