@@ -1,8 +1,9 @@
 """The formatted writer's fast paths (bibtool.csl.speed, rendering on every core) give the same bytes
 as the simple path (BIBTOOL_SIMPLE=1: citeproc-py's own code, one core) in six styles, text and HTML.
 
-Inputs: the sample profile, the benchmark's 1k generated corpus, and the first 400 entries of the
-IRIDIA bibliography in ../shared (real data; 400 is above the size that turns on the second core).
+Inputs: the sample profile (also five times over), the benchmark's 1k generated corpus, and the first
+400 entries of the IRIDIA bibliography in ../shared (real data; 400 is above the size that turns on
+the second core).
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ _FORMATTED = r"""
 import sys
 from bibtool import api
 from bibtool.writers import formatted
-styles, limit = sys.argv[1].split(","), int(sys.argv[2])
-library = api.read(sys.argv[3:])
-records = library.records[:limit]
+styles, limit, repeat = sys.argv[1].split(","), int(sys.argv[2]), int(sys.argv[3])
+library = api.read(sys.argv[4:])
+records = library.records[:limit] * repeat
 for style in styles:
     for to in ("text", "html"):
         sys.stdout.write(f"===== {style} {to}\n" + formatted.document(formatted.entries(records, style, output=to), to))
@@ -41,12 +42,12 @@ def _bench_corpus():
     return module
 
 
-def _start(inputs: list[Path], styles: str, limit: int, simple: bool, seed: str) -> subprocess.Popen:
+def _start(inputs: list[Path], styles: str, limit: int, repeat: int, simple: bool, seed: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k not in ("BIBTOOL_SIMPLE", "CI")}
     env["PYTHONHASHSEED"] = seed
     if simple:
         env["BIBTOOL_SIMPLE"] = "1"
-    return subprocess.Popen([sys.executable, "-c", _FORMATTED, styles, str(limit), *map(str, inputs)], cwd=REPO,
+    return subprocess.Popen([sys.executable, "-c", _FORMATTED, styles, str(limit), str(repeat), *map(str, inputs)], cwd=REPO,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -56,8 +57,8 @@ def _outputs(process: subprocess.Popen) -> dict[str, str]:
     return dict(part.split("\n", 1) for part in stdout.split("===== ")[1:])
 
 
-def _same_on_both_paths(inputs: list[Path], styles: str, limit: int = 10**9) -> dict[str, str]:
-    fast, simple = _start(inputs, styles, limit, False, "1"), _start(inputs, styles, limit, True, "2")
+def _same_on_both_paths(inputs: list[Path], styles: str, limit: int = 10**9, repeat: int = 1) -> dict[str, str]:
+    fast, simple = _start(inputs, styles, limit, repeat, False, "1"), _start(inputs, styles, limit, repeat, True, "2")
     fast_out, simple_out = _outputs(fast), _outputs(simple)
     assert len(fast_out) == 2 * len(styles.split(","))
     for name in simple_out:
@@ -68,6 +69,13 @@ def _same_on_both_paths(inputs: list[Path], styles: str, limit: int = 10**9) -> 
 def test_sample_is_the_same_on_fast_and_simple_paths(sample_path):
     out = _same_on_both_paths([sample_path], STYLES)
     assert out["apa text"].count("\n") == 48
+
+
+def test_repeated_sample_is_the_same_on_fast_and_simple_paths(sample_path):
+    # Every entry five times: ties on every sort key (speed.Sort renders later keys for ties only),
+    # year suffixes, substitutes, and more entries than it takes to use a second core.
+    out = _same_on_both_paths([sample_path], STYLES, repeat=5)
+    assert out["apa text"].count("\n") == 240
 
 
 def test_1k_corpus_is_the_same_on_fast_and_simple_paths(tmp_path):

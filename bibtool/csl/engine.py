@@ -221,8 +221,13 @@ def _render(items: list[dict[str, Any]], path: str, locale: str) -> tuple[list[s
             raise UsageError(f"style {path} has no bibliography layout")
         fixes.reset()
         workers = parallel.workers(len(bibliography.items))
-        citations = _before_sorting(style, bibliography, workers) if workers > 1 else None
-        bibliography.sort()
+        try:
+            citations = _before_sorting(style, bibliography, workers) if workers > 1 else None
+            bibliography.sort()
+        finally:  # kept sort keys belong to these items only
+            for key in style.root.iter("{http://purl.org/net/xbiblio/csl}key"):
+                if hasattr(type(key), "forget_sort_keys"):
+                    key.forget_sort_keys()
         bibliography.numbers = {key: n for n, key in enumerate(bibliography.keys, 1)}
         _add_year_suffixes(style, bibliography, citations)
         bibliography.names_shown = _names_to_show(style, bibliography)
@@ -232,20 +237,16 @@ def _render(items: list[dict[str, Any]], path: str, locale: str) -> tuple[list[s
 
 
 def _before_sorting(style: _Style, bibliography: _Bibliography, workers: int) -> dict[str, str | None] | None:
-    """Speed: what each item needs before the order is known, on every core: its sort keys (kept on
-    the cs:key elements for the sort to take) and, where year suffixes are added, its citation text
-    (returned; None where the citation cannot be known before numbering, see _add_year_suffixes).
-
-    Each item's keys and text depend on that item alone (what a substitute printed is kept per item).
-    One exception: a style date with a form and its own date-parts rewrites the locale's date-parts
-    on each use (citeproc-py's Date_Part.process), so later items see earlier ones; then nothing here.
-    """
+    """Speed: what each item needs before the order is known, on every core: its first sort key (kept
+    on the cs:key for the sort to take; later keys are needed for ties only, see speed.Sort) and, where
+    year suffixes are added, its citation text (returned; None where the citation cannot be known
+    before numbering, see _add_year_suffixes)."""
     root = style.root
-    if root.xpath_search("//cs:date[@form][cs:date-part][not(ancestor::cs:locale)]"):
+    if not speed.items_independent(root):
         return None
     layout = root.bibliography.layout
     sort = root.bibliography.find("cs:sort", root.nsmap)  # as model.Layout.sort_bibliography
-    keys = list(sort.findall("cs:key", root.nsmap)) if sort is not None else []
+    keys = list(sort.findall("cs:key", root.nsmap))[:1] if sort is not None else []
     # A citation that may print citation-number needs the order first: its text is made after the sort.
     citations = _wants_year_suffixes(style) and not root.xpath_search('//@*[contains(., "citation-number")]')
     if not keys and not citations:
@@ -253,14 +254,13 @@ def _before_sorting(style: _Style, bibliography: _Bibliography, workers: int) ->
 
     def work(items):
         items = list(items)
-        sort_keys = [key.sort_keys(items, layout) for key in keys]
+        sort_keys = {item.key: value for key in keys for item, value in zip(items, key.sort_keys(items, layout))}
         texts = _citation_texts(style, items) if citations else None
         return sort_keys, texts
 
     results = parallel.run(work, parallel.chunks(bibliography.items, workers))
-    order = [item.key for item in bibliography.items]
-    for n, key in enumerate(keys):
-        key.keep_sort_keys(order, [value for sort_keys, _ in results for value in sort_keys[n]])
+    for key in keys:
+        key.keep_sort_keys({k: v for sort_keys, _ in results for k, v in sort_keys.items()})
     return {k: v for _, texts in results for k, v in texts.items()} if citations else None
 
 

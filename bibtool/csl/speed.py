@@ -290,17 +290,78 @@ class Text:
         return text, language
 
 
-class Key:
-    """A cs:key whose values engine._before_sorting made (on every core) gives them to the sort."""
+def items_independent(root) -> bool:
+    """Whether each item renders the same whatever was rendered before it (so items may be rendered
+    apart, in any order, or not at all). Not so where a style date with a form has its own date-parts:
+    citeproc-py's Date_Part.process copies their attributes into the locale's date-parts for good."""
+    cache = root.__dict__
+    if "items_independent" not in cache:
+        cache["items_independent"] = not root.xpath_search("//cs:date[@form][cs:date-part][not(ancestor::cs:locale)]")
+    return cache["items_independent"]
 
-    def keep_sort_keys(self, order: list[str], values: list) -> None:
-        self.__dict__["kept_sort_keys"] = (order, values)
+
+class Key:
+    """Sort key values made elsewhere (engine._before_sorting, Sort below), given to citeproc-py's sort."""
+
+    def keep_sort_keys(self, values: dict) -> None:
+        self.__dict__["kept_sort_keys"] = values
+
+    def forget_sort_keys(self) -> None:
+        self.__dict__.pop("kept_sort_keys", None)
 
     def sort_keys(self, items, context):
-        kept = self.__dict__.pop("kept_sort_keys", None)
-        if kept is not None and kept[0] == [item.key for item in items]:
-            return kept[1]
+        kept = self.__dict__.get("kept_sort_keys")
+        if kept is not None and all(item.key in kept for item in items):
+            return [kept[item.key] for item in items]
         return super().sort_keys(items, context)
 
 
-MIXINS: dict[str, type] = {"key": Key, "choose": Choose, "names": Names, "term": Term, "date-part": DatePart, "if": If, "else-if": If, "name": Name, "text": Text}
+def _tie(value):
+    """What citeproc-py's sort comparison sees of a key value: two values it finds equal (or both
+    missing) have the same _tie (it compares lower-cased text, as integers when both read as one)."""
+    if value is None:
+        return None
+    try:
+        value = str(value.lower())
+    except AttributeError:
+        pass
+    try:
+        return 1, int(str(value))
+    except ValueError:
+        return 2, value
+
+
+class Sort:
+    """Hand-written: citeproc-py renders every key of every item, but its comparison reads a key only
+    for items tied on every key before it. Here each key is rendered for such items only (the later
+    keys of most styles, a title or a container, are the costly ones), and citeproc-py's sort runs
+    on the result: the keys it reads are the same, so is the order."""
+
+    def sort(self, items, context):
+        keys = self.findall("cs:key", self.nsmap)
+        if len(items) < 2 or not items_independent(self.get_root()):
+            return super().sort(items, context)
+        try:
+            groups = [list(items)]
+            for key in keys:
+                needed = [item for group in groups for item in group]
+                values = dict(zip((item.key for item in needed), key.sort_keys(needed, context)))
+                key.keep_sort_keys({**dict.fromkeys((item.key for item in items)), **values})
+                try:
+                    groups = [tied for group in groups for tied in _split(group, values) if len(tied) > 1]
+                except TypeError:  # a value that cannot be hashed: the group stays whole
+                    pass
+            return super().sort(items, context)
+        finally:
+            for key in keys:
+                key.forget_sort_keys()
+
+
+def _split(group, values):
+    tied: dict = {}
+    for item in group:
+        tied.setdefault(_tie(values[item.key]), []).append(item)
+    return tied.values()
+
+
+MIXINS: dict[str, type] = {"sort": Sort, "key": Key, "choose": Choose, "names": Names, "term": Term, "date-part": DatePart, "if": If, "else-if": If, "name": Name, "text": Text}
