@@ -8,6 +8,7 @@ faulty ones, so citeproc-py itself is left untouched for anyone else in the proc
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from functools import lru_cache
 from typing import Any
 
@@ -252,10 +253,12 @@ def _before_sorting(style: _Style, bibliography: _Bibliography, workers: int) ->
     if not keys and not citations:
         return None
 
+    candidates = {item.key for item in _suffix_candidates(style, bibliography.items)} if citations else set()
+
     def work(items):
         items = list(items)
         sort_keys = {item.key: value for key in keys for item, value in zip(items, key.sort_keys(items, layout))}
-        texts = _citation_texts(style, items) if citations else None
+        texts = _citation_texts(style, [item for item in items if item.key in candidates]) if citations else None
         return sort_keys, texts
 
     results = parallel.run(work, parallel.chunks(bibliography.items, workers))
@@ -294,6 +297,24 @@ def _add_year_suffixes(style: _Style, bibliography: _Bibliography, texts: dict[s
     """
     if not _wants_year_suffixes(style):
         return
+    names_key = _added_names(style)
+    if texts is None:
+        texts = _citation_texts(style, _suffix_candidates(style, bibliography.items))
+    groups: dict[tuple, list] = {}
+    for item in bibliography.items:
+        text = texts.get(item.key)
+        if text is None:
+            continue
+        groups.setdefault((text, *names_key(item)), []).append(item)
+    for items in groups.values():
+        if len(items) > 1:
+            for n, item in enumerate(items):
+                item.reference["year_suffix"] = _suffix(n)
+
+
+def _added_names(style: _Style):
+    """The function giving, for an item, what disambiguate-add-names and add-givenname would add to
+    its citation: (family names, given names), each () when the style does not add it."""
     citation = style.root.citation
     add_names = citation.get("disambiguate-add-names", "false").lower() == "true"
     add_given = citation.get("disambiguate-add-givenname", "false").lower() == "true"
@@ -301,23 +322,27 @@ def _add_year_suffixes(style: _Style, bibliography: _Bibliography, texts: dict[s
     use_first = int(citation.get("et-al-use-first", style.root.get("et-al-use-first", "1")))
     # "...-with-initials" rules add initials only: C. G. and Charles G. Broyden stay ambiguous.
     initials_only = citation.get("givenname-disambiguation-rule", "by-cite").endswith("with-initials")
-    if texts is None:
-        texts = _citation_texts(style, bibliography.items)
-    groups: dict[tuple, list] = {}
-    for item in bibliography.items:
-        text = texts[item.key]
-        if text is None:
-            continue
+
+    def names_key(item) -> tuple[tuple, tuple]:
         names = item.reference.get("author") or item.reference.get("editor") or []
         # Added names tell items apart if any name differs; added given names only for the names shown.
         shown = len(names) if add_names or not et_al_min or len(names) < et_al_min else use_first
         family = tuple(str(n.get("family", n.get("literal", ""))) for n in names) if add_names else ()
         given = tuple(_given_key(str(n.get("given", "")), initials_only) for n in names[:shown]) if add_given else ()
-        groups.setdefault((text, family, given), []).append(item)
-    for items in groups.values():
-        if len(items) > 1:
-            for n, item in enumerate(items):
-                item.reference["year_suffix"] = _suffix(n)
+        return family, given
+
+    return names_key
+
+
+def _suffix_candidates(style: _Style, items: list) -> list:
+    """Speed: the items whose citation text can matter. An item whose added names (_added_names) no
+    other item shares is alone in its group whatever its citation says: its citation is not rendered."""
+    if speed.simple() or not speed.items_independent(style.root):
+        return items
+    names_key = _added_names(style)
+    keys = [names_key(item) for item in items]
+    shared = Counter(keys)
+    return [item for item, key in zip(items, keys) if shared[key] > 1]
 
 
 def _given_key(given: str, initials_only: bool) -> str:
