@@ -193,3 +193,27 @@ def test_nested_quotes_equals_the_character_walk():
         text = "".join(rng.choice("ab \u201c\u201d\u2018\u2019\"'«» ]^-\\") for _ in range(rng.randint(0, 12)))
         pair = rng.choice(quotes)
         assert post.nested_quotes(text, *pair) == walk(text, *pair), (text, pair)
+
+
+def test_one_core_for_small_inputs_simple_runs_and_threaded_callers(monkeypatch):
+    import threading
+
+    from bibtool.csl import parallel
+
+    monkeypatch.setattr(parallel.sys, "platform", "linux")
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert parallel.workers(parallel.MIN_ITEMS - 1) == 1
+    assert parallel.workers(1000) == 2
+    monkeypatch.setenv("BIBTOOL_SIMPLE", "1")
+    assert parallel.workers(1000) == 1
+    monkeypatch.delenv("BIBTOOL_SIMPLE")
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert parallel.workers(1000) == 1  # a fork would copy locks other threads may hold
+    finally:
+        stop.set()
+        thread.join()
+    monkeypatch.setattr(parallel.sys, "platform", "darwin")
+    assert parallel.workers(1000) == 1

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import pickle
+import sys
+import threading
 from typing import Callable, Sequence, TypeVar
 
 from bibtool.csl import speed
@@ -22,8 +24,11 @@ R = TypeVar("R")
 
 
 def workers(items: int) -> int:
-    """How many processes (this one included) share `items` items."""
-    if speed.simple() or items < MIN_ITEMS or not hasattr(os, "fork"):
+    """How many processes (this one included) share `items` items.
+
+    One where forking is unsafe: off Linux (macOS frameworks may not survive a fork), or with other
+    threads running (a lock one of them holds would stay locked in the child)."""
+    if speed.simple() or items < MIN_ITEMS or not sys.platform.startswith("linux") or threading.active_count() > 1:
         return 1
     try:
         cores = len(os.sched_getaffinity(0))
