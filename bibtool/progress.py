@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Iterable, Mapping, TextIO
+import threading
+import time
+from contextlib import contextmanager
+from typing import Any, Iterable, Iterator, Mapping, TextIO
 
 # About 2,000 BibTeX entries: below this, reading takes a second or two and a bar would only flicker.
 LARGE_INPUT = 1_000_000
@@ -69,6 +72,7 @@ class Reading:
                 console=console, transient=True, redirect_stdout=False, redirect_stderr=False,
             )
             self._bar.start()
+            _SHOWN.append(self)
             self._task = self._bar.add_task("reading", total=self.total if len(self.sizes) > 1 else None)
         return self
 
@@ -87,3 +91,24 @@ class Reading:
         if self._bar is not None:
             self._bar.stop()
             self._bar = None
+            _SHOWN.remove(self)
+
+
+_SHOWN: list[Reading] = []
+
+
+@contextmanager
+def no_other_threads() -> Iterator[bool]:
+    """Stop the bars' drawing threads for a moment, e.g. while worker processes are forked (a child
+    would inherit any lock such a thread holds); yields whether the calling thread is then alone."""
+    bars = [reading._bar for reading in _SHOWN]
+    for bar in bars:
+        bar.stop()  # signals the thread, which ends within a tenth of a second
+    deadline = time.monotonic() + 1.0
+    while threading.active_count() > 1 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    try:
+        yield threading.active_count() == 1
+    finally:
+        for bar in bars:
+            bar.start()

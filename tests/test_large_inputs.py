@@ -121,3 +121,38 @@ def test_a_stream_that_fails_leaves_no_file(tmp_path):
     with pytest.raises(RuntimeError):
         io.atomic_write(target, io.StreamedText(pieces))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_workers_are_forked_with_the_progress_bar_paused(tmp_path, monkeypatch):
+    import io as stdio
+    import threading
+
+    from bibtool import progress
+
+    class Terminal(stdio.StringIO):
+        def isatty(self):
+            return True
+
+    path = _bench_corpus().write_corpus(tmp_path, 1000)
+    text = path.read_text(encoding="utf-8")
+    monkeypatch.setattr(progress, "LARGE_INPUT", 1)
+    with progress.Reading([str(path)], stream=Terminal(), environ={}) as bar:
+        assert bar.shown and threading.active_count() > 1  # rich's drawing thread
+        chunked = _in_chunks(text, "corpus.bib", monkeypatch)
+        assert threading.active_count() > 1  # drawing again
+    assert chunked is not None
+    assert _everything(chunked) == _everything(_one_process(text, "corpus.bib", monkeypatch))
+
+
+def test_no_fork_beside_another_thread(tmp_path, monkeypatch):
+    import threading
+
+    text = _bench_corpus().write_corpus(tmp_path, 300).read_text(encoding="utf-8")
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert _in_chunks(text, "corpus.bib", monkeypatch, chunk=1000) is None
+    finally:
+        stop.set()
+        other.join()

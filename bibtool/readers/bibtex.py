@@ -7,12 +7,14 @@ import logging
 import marshal
 import os
 import re
+import sys
 import tomllib
 from functools import lru_cache, partial
 from importlib import resources
 from typing import Any, Callable
 
 
+from .. import progress
 from ..diagnostics import Position, Report
 from ..library import Library
 from ..text.bibtexnames import names_from_bibtex
@@ -338,7 +340,7 @@ _CROSSREF = re.compile(r"crossref\s*=", re.I)
 
 def read(text: str, source: str) -> Library:
     """Read a BibTeX/BibLaTeX file: every entry becomes a record; bad blocks are reported, not fatal."""
-    if not _simple() and len(text) >= PARALLEL_MIN_CHARS and _cores() > 1:
+    if not _simple() and len(text) >= PARALLEL_MIN_CHARS and _cores() > 1 and sys.platform.startswith("linux"):
         library = _read_in_parallel(text, source)
         if library is not None:
             return library
@@ -420,7 +422,11 @@ def _read_in_parallel(text: str, source: str) -> Library | None:
     string_offsets: list[int] = []
     _SHARED.update(text=text, source=source)
     try:
-        with multiprocessing.get_context("fork").Pool(min(_cores(), len(tasks))) as pool:
+        with progress.no_other_threads() as alone:
+            if not alone:
+                return None  # forking beside another thread could leave a child waiting on its locks
+            pool = multiprocessing.get_context("fork").Pool(min(_cores(), len(tasks)))
+        with pool:
             for result in pool.imap(_read_chunk, tasks):
                 if result is None:
                     return None
