@@ -16,6 +16,8 @@ def punctuation_in_quote(text: str) -> str:
     citeproc-py reads the locale's punctuation-in-quote option but never applies it. As citeproc-js
     does, a period after a quote that already ends in ?, ! or . is dropped instead.
     """
+    if not any(quote in text for quote in _CLOSE_QUOTES):  # (both patterns need one: no scan then)
+        return text
     text = re.sub(f"([?!.])({_M}[{_CLOSE_QUOTES}]{_M})\\.", r"\1\2", text)
     return re.sub(f"({_M})([{_CLOSE_QUOTES}])({_M})([.,])", r"\4\1\2\3", text)
 
@@ -23,10 +25,14 @@ def punctuation_in_quote(text: str) -> str:
 def doubled_punctuation(text: str) -> str:
     """Fix: a suffix's period after a title ending in ? or ! ("Suffice?."), or a period after an
     abbreviation's period, is printed twice; citeproc-py only dedupes at plain-string seams."""
-    text = re.sub(f"([?!])({_M})\\.(?!\\.)", r"\1\2", text)
+    # Each pattern is run only on text holding the marks it needs (most entries have no ? ! or ;).
+    if "?" in text or "!" in text:
+        text = re.sub(f"([?!])({_M})\\.(?!\\.)", r"\1\2", text)
     text = re.sub(f"(?<!\\.)\\.({_M})\\.(?!\\.)", r".\1", text)
     text = re.sub(f",({_M}),", r",\1", text)
-    return re.sub(f";({_M});", r";\1", text)
+    if ";" in text:
+        text = re.sub(f";({_M});", r";\1", text)
+    return text
 
 
 def spaces(text: str) -> str:
