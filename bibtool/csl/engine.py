@@ -221,7 +221,8 @@ def _render(items: list[dict[str, Any]], path: str, locale: str) -> tuple[list[s
         if style.root.bibliography is None:
             raise UsageError(f"style {path} has no bibliography layout")
         fixes.reset()
-        workers = parallel.workers(len(bibliography.items))
+        # Items rendered apart (on several cores) must not see what was rendered before them.
+        workers = parallel.workers(len(bibliography.items)) if speed.items_independent(style.root) else 1
         try:
             citations = _before_sorting(style, bibliography, workers) if workers > 1 else None
             bibliography.sort()
@@ -243,8 +244,6 @@ def _before_sorting(style: _Style, bibliography: _Bibliography, workers: int) ->
     year suffixes are added, its citation text (returned; None where the citation cannot be known
     before numbering, see _add_year_suffixes)."""
     root = style.root
-    if not speed.items_independent(root):
-        return None
     layout = root.bibliography.layout
     sort = root.bibliography.find("cs:sort", root.nsmap)  # as model.Layout.sort_bibliography
     keys = list(sort.findall("cs:key", root.nsmap))[:1] if sort is not None else []

@@ -1,9 +1,10 @@
 """Speed: hand-written versions of citeproc-py's hottest generic paths, mixed into our element classes.
 
 Each replaces library code that recomputed, for every element of every entry, answers fixed by the
-parsed style: the root, the formatter, the formatting and affix attributes, the terms, name options,
-`cs:if` tests. The results are the same objects or equal values, so the output cannot change; with
-BIBTOOL_SIMPLE=1 none of this is mixed in (engine._lookup) and citeproc-py's own code runs.
+parsed style: the root, the children, the formatter, the formatting and affix attributes, the terms,
+name options and initials, `cs:if` tests. The results are the same objects or equal values, so the
+output cannot change. Sort renders a key only where citeproc-py's comparison reads it (see Sort).
+With BIBTOOL_SIMPLE=1 none of this is mixed in (engine._lookup) and citeproc-py's own code runs.
 
 Attributes that citeproc-py changes while rendering are never cached: a locale's cs:date-part takes
 the style's attributes on every use (model.Date_Part.process), and fixes.Names narrows `variable`.
@@ -364,4 +365,5 @@ def _split(group, values):
     return tied.values()
 
 
-MIXINS: dict[str, type] = {"sort": Sort, "key": Key, "choose": Choose, "names": Names, "term": Term, "date-part": DatePart, "if": If, "else-if": If, "name": Name, "text": Text}
+MIXINS: dict[str, type] = {"sort": Sort, "key": Key, "choose": Choose, "if": If, "else-if": If, "names": Names,
+                           "name": Name, "text": Text, "term": Term, "date-part": DatePart}
