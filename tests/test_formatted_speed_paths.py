@@ -218,3 +218,26 @@ def test_one_core_for_small_inputs_simple_runs_and_threaded_callers(monkeypatch)
         thread.join()
     monkeypatch.setattr(parallel.sys, "platform", "darwin")
     assert parallel.workers(1000) == 1
+
+
+def test_a_failure_here_ends_the_children(tmp_path):
+    import time
+
+    from bibtool.csl import parallel
+
+    parent = os.getpid()
+
+    def work(part):
+        if os.getpid() == parent:
+            while len(list(tmp_path.iterdir())) < 2:  # both children have started
+                time.sleep(0.01)
+            raise ValueError("failure in this process")
+        (tmp_path / str(os.getpid())).write_text("started")
+        time.sleep(3600)  # still at work: ended by the parent, not waited for
+        return part
+
+    with pytest.raises(ValueError):
+        parallel.run(work, parallel.chunks(list(range(10)), 3))
+    for child in tmp_path.iterdir():
+        with pytest.raises(ProcessLookupError):  # ended and reaped
+            os.kill(int(child.name), 0)

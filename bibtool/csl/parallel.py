@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import sys
 import threading
 from typing import Callable, Sequence, TypeVar
@@ -61,7 +62,8 @@ def run(function: Callable[[Sequence[T]], R], parts: list[Sequence[T]]) -> list[
             results.append(_collect(function, part, pid, reader))
         return results
     finally:
-        for _, pid, reader in pending:  # this process failed: stop waiting for the others
+        for _, pid, reader in pending:  # this process failed: the children's work is not wanted
+            os.kill(pid, signal.SIGKILL)
             os.close(reader)
             os.waitpid(pid, 0)
 
