@@ -335,6 +335,7 @@ def _block_kind(raw: str | None) -> str:
 # Files at least this long are read on every core (below it, starting the workers costs more than it saves).
 PARALLEL_MIN_CHARS = 1_000_000
 CHUNK_CHARS = 200_000
+MAX_CHUNK_CHARS = 1_000_000
 _CROSSREF = re.compile(r"crossref\s*=", re.I)
 
 
@@ -403,7 +404,8 @@ def _read_in_parallel(text: str, source: str) -> Library | None:
     """
     if _CROSSREF.search(text):
         return None
-    bounds = _chunk_bounds(text, max(CHUNK_CHARS, len(text) // (4 * _cores()) + 1))
+    # Small chunks keep each worker's memory small; enough of them keep both cores busy to the end.
+    bounds = _chunk_bounds(text, min(MAX_CHUNK_CHARS, max(CHUNK_CHARS, len(text) // (8 * _cores()) + 1)))
     if len(bounds) < 3:
         return None
     strings = _strings_before(text, bounds)
