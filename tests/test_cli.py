@@ -165,3 +165,23 @@ def test_written_files_get_the_usual_permissions(sample_path: Path, tmp_path: Pa
     mask = os.umask(0)
     os.umask(mask)
     assert out.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_a_large_run_ends_with_every_byte_written(tmp_path: Path) -> None:
+    # The command exits without freeing its records (os._exit): standard output must be flushed first,
+    # a file written whole, and the exit status kept.
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_corpus", REPO / "scripts" / "bench_corpus.py")
+    corpus = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(corpus)
+    path = corpus.write_corpus(tmp_path, 3000)  # over 1 MB: read on every core
+    piped = run("convert", str(path), "--to", "csl-json")
+    assert piped.returncode == 0, piped.stderr
+    assert len(json.loads(piped.stdout)) == 3000
+    out = tmp_path / "out.ris"
+    written = run("convert", str(path), "--to", "ris", "-o", str(out))
+    assert written.returncode == 0 and written.stdout == ""
+    assert out.read_bytes().count(b"\r\nER  - ") == 3000
+    missing = run("convert", str(tmp_path / "missing.bib"), "--to", "ris")
+    assert missing.returncode == 1 and "no such file" in missing.stderr
