@@ -156,3 +156,16 @@ def test_no_fork_beside_another_thread(tmp_path, monkeypatch):
     finally:
         stop.set()
         other.join()
+
+
+def test_a_broken_entry_in_a_large_file_ends_the_workers_and_reads_it_in_one_process(tmp_path, monkeypatch):
+    # The realistic fallback: one chunk cannot be read fast; the other chunks' work is dropped (no hang),
+    # and the file is read by bibtexparser, which reports the broken entry with its line.
+    text = _bench_corpus().write_corpus(tmp_path, 1000).read_text(encoding="utf-8")
+    cut = text.index("@", len(text) // 2)
+    broken = text[:cut] + "@article{broken,\n  title = {no closing brace,\n" + text[cut:]
+    assert _in_chunks(broken, "broken.bib", monkeypatch, chunk=1000) is None
+    library = bibtex.read(broken, "broken.bib")
+    errors = [d for d in library.report if d.code == "parse-error"]
+    assert len(errors) == 1 and errors[0].position.line == broken[:cut].count("\n") + 1
+    assert len(library.records) == 1000

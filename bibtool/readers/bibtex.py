@@ -9,6 +9,7 @@ import os
 import re
 import sys
 import tomllib
+from collections import deque
 from functools import lru_cache, partial
 from importlib import resources
 from typing import Any, Callable
@@ -417,31 +418,41 @@ def _read_in_parallel(text: str, source: str) -> Library | None:
     tasks = [(start, end, line, snapshot) for start, end, line, snapshot in zip(bounds, bounds[1:], lines, strings)]
 
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     library = Library()
     later: list = []
     keys: set[str] = set()
     string_offsets: list[int] = []
     _SHARED.update(text=text, source=source)
+    # concurrent.futures rather than multiprocessing.Pool: a pool ended while work is pending can
+    # hang (seen with Pool.terminate), and a worker that dies raises BrokenProcessPool instead of
+    # leaving the caller waiting for ever.
+    executor = ProcessPoolExecutor(min(_cores(), len(tasks)), mp_context=multiprocessing.get_context("fork"))
     try:
         with progress.no_other_threads() as alone:
             if not alone:
                 return None  # forking beside another thread could leave a child waiting on its locks
-            pool = multiprocessing.get_context("fork").Pool(min(_cores(), len(tasks)))
-        with pool:
-            for result in pool.imap(_read_chunk, tasks):
-                if result is None:
-                    return None
-                records, entry_keys, offsets, positions, field_problems, record_problems = result
-                if not keys.isdisjoint(entry_keys):
-                    return None
-                keys.update(entry_keys)
-                string_offsets.extend(offsets)
-                library.records.extend(marshal.loads(records))
-                library.positions.extend(Position(source, line) for line in positions)
-                library.report.items.extend(field_problems)
-                later.extend(record_problems)
+            pending = deque(executor.submit(_read_chunk, task) for task in tasks)  # the first submit forks
+        while pending:
+            result = pending.popleft().result()
+            if result is None:
+                return None
+            records, entry_keys, offsets, positions, field_problems, record_problems = result
+            del result
+            if not keys.isdisjoint(entry_keys):
+                return None
+            keys.update(entry_keys)
+            string_offsets.extend(offsets)
+            library.records.extend(marshal.loads(records))
+            library.positions.extend(Position(source, line) for line in positions)
+            library.report.items.extend(field_problems)
+            later.extend(record_problems)
+    except BrokenProcessPool:
+        return None
     finally:
+        executor.shutdown(wait=True, cancel_futures=True)  # pending chunks are dropped, running ones end
         _SHARED.clear()
     if string_offsets != [offset for offset, _, _ in _string_blocks(text)]:
         return None
