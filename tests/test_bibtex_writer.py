@@ -423,3 +423,46 @@ def test_sample_round_trips_through_biblatex_exactly() -> None:
     back = bibtool.loads(bibtool.write(library, "biblatex"), "bibtex", "x.bib")
     assert back.records == library.records
     assert not any("organizations" in d.message for d in library.report)
+
+
+def test_writing_on_every_core_gives_the_same_text_and_messages_in_order(monkeypatch) -> None:
+    # 600 records (enough for the workers): bad and repeated keys, fields BibTeX cannot hold, private-use
+    # characters, unsafe TeX and letters without a LaTeX form, spread over every worker's share.
+    from bibtool.writers import bibtex as writer
+
+    records = []
+    for i in range(600):
+        record = {"id": f"key {i % 250}" if i % 7 == 0 else f"k{i % 400}", "type": "article-journal",
+                  "title": f"Title {i} with BERT", "author": [{"family": f"Family{i % 13}", "given": "Ann"}],
+                  "issued": {"date-parts": [[2000 + i % 20]]}, "container-title": "Journal"}
+        if i % 11 == 0:
+            record["dimensions"] = "12 cm"
+            record["custom"] = {"notes_of_mine": "x"}
+        if i % 17 == 0:
+            record["title"] += " \ue123 private"
+        if i % 29 == 0:
+            record["note"] = "see \\input{secret}"
+        if i % 31 == 0:
+            record["title"] += " \u1ea3nh"  # a with hook above: no pdfLaTeX form in bibtex mode
+        records.append(record)
+    library = Library(records=records, positions=[None] * len(records))
+
+    def written(simple: bool, dialect: str):
+        from bibtool.csl import parallel
+
+        if simple:
+            monkeypatch.setenv("BIBTOOL_SIMPLE", "1")
+            monkeypatch.setattr(parallel, "workers", lambda items: 1)
+        else:
+            monkeypatch.delenv("BIBTOOL_SIMPLE", raising=False)
+            monkeypatch.setattr(parallel, "workers", lambda items: 3)  # two forked shares, whatever the cores
+        report = Report()
+        text = writer.write(library, Options(dialect=dialect), report)
+        return text, [(d.level, d.code, d.message) for d in report]
+
+    for dialect in ("bibtex", "biblatex"):
+        fast, simple = written(False, dialect), written(True, dialect)
+        assert fast == simple
+        codes = {code for _, code, _ in fast[1]}
+        assert {"key-changed", "private-use", "unsafe-tex", "lost-field"} <= codes
+    assert "no-latex-form" in {code for _, code, _ in written(False, "bibtex")[1]}

@@ -339,23 +339,49 @@ def entry_text(record: dict[str, Any], options: Options, report: Report, positio
 
 def write(library: Library, options: Options, report: Report) -> str:
     """The whole library as one .bib text; unwritable variables are reported once per variable."""
-    entries: list[str] = []
-    keys: set[str] = set()
-    lost: dict[str, list[str]] = {}
-    for index, record in enumerate(library.records):
-        position = library.position_of(index)
-        key = valid_key(str(record.get("id") or f"entry{index + 1}"))
-        if key != record.get("id"):
-            report.warning("key-changed", f"record {record.get('id')}: key is not a valid BibTeX key; written as {key!r}", position)
-        base, n = key, 2
-        while key in keys:
+    records = library.records
+    valid = [valid_key(str(record.get("id") or f"entry{index + 1}")) for index, record in enumerate(records)]
+    keys: list[str] = []
+    used: set[str] = set()
+    for base in valid:
+        key, n = base, 2
+        while key in used:
             key, n = f"{base}-{n}", n + 1
-        keys.add(key)
-        for variable in _unwritten(record, options.dialect):
-            lost.setdefault(variable, []).append(str(record.get("id")))
-        text = entry_text({**record, "id": key}, options, report, position)
-        if text:
-            entries.append(text)
+        used.add(key)
+        keys.append(key)
+
+    def part_text(indices: range) -> tuple[list[str], list, dict[str, list[str]]]:
+        part_report = Report()
+        entries: list[str] = []
+        lost: dict[str, list[str]] = {}
+        for index in indices:
+            record = records[index]
+            position = library.position_of(index)
+            if valid[index] != record.get("id"):
+                part_report.warning("key-changed", f"record {record.get('id')}: key is not a valid BibTeX key; "
+                                    f"written as {valid[index]!r}", position)
+            for variable in _unwritten(record, options.dialect):
+                lost.setdefault(variable, []).append(str(record.get("id")))
+            text = entry_text({**record, "id": keys[index]}, options, part_report, position)
+            if text:
+                entries.append(text)
+        return entries, part_report.items, lost
+
+    parts: list[range] = [range(len(records))]
+    if len(records) >= 200:
+        from ..csl import parallel  # entries are independent once keys are fixed: render them on every core
+
+        parts = parallel.chunks(range(len(records)), parallel.workers(len(records)))
+        results = parallel.run(part_text, parts)
+    else:
+        results = [part_text(parts[0])]
+    entries: list[str] = []
+    lost: dict[str, list[str]] = {}
+    for part_entries, items, part_lost in results:
+        entries.extend(part_entries)
+        report.items.extend(items)
+        for variable, ids in part_lost.items():
+            lost.setdefault(variable, []).extend(ids)
     for variable, ids in lost.items():
         report.warning("lost-field", f"{options.dialect} has no field for {variable} ({len(ids)} records, first "
                        f"{ids[0]}); not written", None)
