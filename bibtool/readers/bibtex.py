@@ -18,7 +18,7 @@ from typing import Any, Callable
 from .. import progress
 from ..diagnostics import Position, Report
 from ..library import Library
-from ..text.bibtexnames import names_from_bibtex
+from ..text.bibtexnames import closing_brace, names_from_bibtex
 from ..text.latex import to_unicode, verbatim
 from ..text.texsafety import find_unsafe_tex
 from . import bibtex_split
@@ -71,20 +71,7 @@ def _reading() -> _Reading:
 _PIECE = re.compile(r'\s*(?:(\{)|(")|(\d+)|([^\s#{}",=]+))')
 
 
-_BRACE = re.compile(r"[{}]")
 _BRACE_OR_QUOTE = re.compile(r'[{}"]')
-
-
-def _braced(text: str, start: int) -> int:
-    depth = 0
-    for match in _BRACE.finditer(text, start):
-        if match.group() == "{":
-            depth += 1
-        else:
-            depth -= 1
-            if depth == 0:
-                return match.start()
-    raise ValueError("unbalanced braces")
 
 
 def _quoted(text: str, start: int) -> int:
@@ -112,7 +99,7 @@ def evaluate(raw: str, strings: dict[str, str]) -> tuple[str, list[str]]:
         if not match:
             break
         if match.group(1):
-            end = _braced(raw, match.start(1))
+            end = closing_brace(raw, match.start(1))
             out.append(raw[match.start(1) + 1:end])
         elif match.group(2):
             end = _quoted(raw, match.start(2))

@@ -203,16 +203,19 @@ def _parts(person: str) -> tuple[list[str], list[str], list[str], list[str]]:
 
 
 # ---------------------------------------------------------------- persons and lists
-def _braced(text: str, start: int) -> int:
-    """Where the brace group opening at `start` closes (the reader's helper; ValueError if never)."""
+_BRACE = re.compile(r"[{}]")
+
+
+def closing_brace(text: str, start: int) -> int:
+    """Where the brace group opening at `start` closes (every brace counts); ValueError if never."""
     depth = 0
-    for i in range(start, len(text)):
-        if text[i] == "{":
+    for match in _BRACE.finditer(text, start):
+        if match.group() == "{":
             depth += 1
-        elif text[i] == "}":
+        else:
             depth -= 1
             if depth == 0:
-                return i
+                return match.start()
     raise ValueError("unbalanced braces")
 
 
@@ -240,7 +243,7 @@ def _extended_name(text: str) -> dict[str, str]:
 
 
 def _literal(stripped: str) -> bool:
-    return stripped.startswith("{") and stripped.endswith("}") and _braced(stripped, 0) == len(stripped) - 1
+    return stripped.startswith("{") and stripped.endswith("}") and closing_brace(stripped, 0) == len(stripped) - 1
 
 
 @lru_cache(maxsize=65536)
