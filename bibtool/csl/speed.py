@@ -12,19 +12,17 @@ the style's attributes on every use (model.Date_Part.process), and fixes.Names n
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 
 from citeproc import model
 from citeproc.source import VariableError
 from citeproc.string import MixedString, String, join
 
+from bibtool import fastpaths
 from bibtool.csl import fixes
 
 
-def simple() -> bool:
-    """BIBTOOL_SIMPLE=1: every fast path off (tests compare both paths)."""
-    return os.environ.get("BIBTOOL_SIMPLE") == "1"
+simple = fastpaths.simple  # BIBTOOL_SIMPLE=1: every fast path off (tests compare both paths)
 
 
 # Formatted.format's five steps: (attribute, value that does nothing, formatter method per value).

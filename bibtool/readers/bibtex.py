@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 
 from .. import progress
+from ..fastpaths import simple as _simple
 from ..diagnostics import Position, Report
 from ..library import Library
 from ..text.bibtexnames import closing_brace, names_from_bibtex
@@ -351,10 +352,6 @@ def _convert(pending: list[tuple[str, str, dict[str, str], Position]], library: 
         if parent is not None and parent[1] is not fields:
             fields = inherit(entry_type, fields, parent[1], parent[0])
         _add_entry(entry_type, key, fields, position, library)
-
-
-def _simple() -> bool:
-    return os.environ.get("BIBTOOL_SIMPLE") == "1"
 
 
 def _cores() -> int:

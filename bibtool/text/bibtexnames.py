@@ -26,13 +26,13 @@ these do not reproduce exactly is handed to bibtexparser itself:
 
 from __future__ import annotations
 
-import os
 import re
 from functools import lru_cache
 from types import MappingProxyType
 
 from bibtexparser.middlewares.names import parse_single_name_into_parts, split_multiple_persons_names
 
+from ..fastpaths import simple
 from .latex import to_unicode
 
 # The reader's own patterns (bibtool/readers/bibtex.py), copied so that this module stands alone.
@@ -284,7 +284,7 @@ def _field(raw: str) -> tuple[tuple[_Name, ...], bool]:
 def names_from_bibtex(raw: str) -> tuple[list[dict[str, str]], bool]:
     """BibTeX names (split with `and`, in BibTeX's own first/von/last/jr rules) as CSL names, and
     whether the list ends in `others`. Fresh dicts on every call (callers may change them)."""
-    if os.environ.get("BIBTOOL_SIMPLE") == "1":
+    if simple():
         return _reference_names(raw)
     names, truncated = _field(raw)
     return [name.copy() for name in names], truncated

@@ -8,10 +8,11 @@ pdfLaTeX, turns non-ASCII letters into LaTeX commands; a character with no LaTeX
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from functools import lru_cache
+
+from ..fastpaths import simple as _simple
 
 from pylatexenc import latexwalker, macrospec
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
@@ -246,15 +247,6 @@ def _decode(piece: str) -> str:
     return _slow_decode(piece)
 
 
-# os.environ.get encodes the key on every call, which showed in profiles of to_latex (called per field
-# of every record); reading os.environ's own table on POSIX gives the same answer without that.
-_ENVIRON = getattr(os.environ, "_data", None) if os.name == "posix" else None
-
-
-def _simple() -> bool:
-    if _ENVIRON is not None:
-        return _ENVIRON.get(b"BIBTOOL_SIMPLE") == b"1"
-    return os.environ.get("BIBTOOL_SIMPLE") == "1"
 
 
 def _slow_decode(piece: str) -> str:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Iterator
 
 from ..diagnostics import Position, Report
+from ..fastpaths import simple
 from ..library import Library
 from ..readers.bibtex import MONTHS, mapping
 from ..text.arxiv import arxiv_id, is_preprint
@@ -63,7 +63,7 @@ def valid_key(key: str) -> str:
 
 def _encoder(options: Options) -> Callable[[str], str]:
     ascii_only = options.dialect == "bibtex" and not options.unicode
-    if os.environ.get("BIBTOOL_SIMPLE") == "1":
+    if simple():
         return lambda text: to_latex(text, ascii_only=ascii_only)
     return _to_latex_ascii if ascii_only else _to_latex_unicode
 
