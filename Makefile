@@ -6,10 +6,12 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test install conformance bench examples clean
 
-$(STAMP): pyproject.toml
+# setup.py and the C sources: a changed C module is rebuilt before the tests run.
+$(STAMP): pyproject.toml setup.py $(wildcard bibtool/_fast*.c)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m compileall -q bibtool
 	touch $(STAMP)
 
 install: $(STAMP)

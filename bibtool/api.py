@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -38,24 +40,42 @@ def read(inputs: str | Path | Iterable[str | Path], format: str | None = None, p
     """
     paths = [str(inputs)] if isinstance(inputs, (str, Path)) else [str(p) for p in inputs]
     merged = Library()
-    with progress.Reading(paths) as bar:  # a bar on standard error only for large inputs on a terminal
+    match_infos: list | None = []  # merging's keys, where every reader computed them for its records
+    with progress.Reading(paths) as bar, _collector_paused():  # a bar only for large inputs on a terminal
         for path in paths:
             source = io.source_name(path)
             bar.step(f"reading {Path(source).name}")
             try:
-                merged.extend(_load_file(path, format, source))
+                library = _load_file(path, format, source)
             except io.InputError as exc:
                 merged.report.items.append(exc.diagnostic)
                 continue
+            known = library.precomputed.get("match_infos")
+            match_infos = None if known is None or match_infos is None else match_infos + known
+            merged.extend(library)
+            del library
             bar.finish(path)
         bar.step("merging and checking records")
-        log = merge.combine(merged)
+        log = merge.combine(merged, match_infos if merged.records else None)
         keys = _load_key_file(key_file, merged.report)
         normalize(merged, keys)
         merge.finish(merged, log, prefer)
     if keys.path is not None:
         merged.metadata["key_file"] = keys
     return merged
+
+
+@contextmanager
+def _collector_paused():
+    """Python's cycle collector off while records are read and merged. Records hold no reference
+    cycles, and the collector's passes over the growing library cost 0.5 s of 100,000 entries."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _load_file(path: str, format: str | None, source: str) -> Library:

@@ -252,7 +252,9 @@ class _Infos:
     collector scans every container that lives on, and would scan the whole library again and again.
     """
 
-    def __init__(self, records: list[dict[str, Any]]) -> None:
+    FIELDS = ("preprint", "arxiv", "dois", "title", "family", "year", "traits")
+
+    def __init__(self, records: Sequence[dict[str, Any]] = ()) -> None:
         self.preprint: list[bool] = []
         self.arxiv: list[tuple[str, ...]] = []
         self.dois: list[tuple[str, ...]] = []
@@ -275,6 +277,25 @@ class _Infos:
 
     def __len__(self) -> int:
         return len(self.title)
+
+    def parts(self) -> tuple[list, ...]:
+        """The lists, in FIELDS order (plain data: what a worker process sends back)."""
+        return tuple(getattr(self, name) for name in self.FIELDS)
+
+    @classmethod
+    def joined(cls, parts: Sequence[tuple[list, ...]]) -> "_Infos":
+        """The infos of records read in pieces, from each piece's parts(), in order."""
+        infos = cls()
+        for piece in parts:
+            for name, values in zip(cls.FIELDS, piece):
+                getattr(infos, name).extend(values)
+        return infos
+
+
+def match_infos(records: Sequence[dict[str, Any]]) -> tuple[list, ...]:
+    """What combine() needs to know of `records`, as plain data: a reader computes it where it builds the
+    records (on its worker processes) and hands it to combine() with them."""
+    return _Infos(records).parts()
 
 
 def _disjoint(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
@@ -657,11 +678,17 @@ def _combine_authors(members: list[tuple[dict[str, Any], Position | None]], merg
 
 
 # ---------------------------------------------------------------- the steps
-def combine(library: Library) -> MergeLog:
-    """Merge duplicate records in place and find preprint/published pairs (recorded in the log)."""
+def combine(library: Library, known: Sequence[tuple[list, ...]] | None = None) -> MergeLog:
+    """Merge duplicate records in place and find preprint/published pairs (recorded in the log).
+
+    `known`: match_infos() of the records as they stand, in pieces that together cover them in order
+    (computed where they were read); computed here when None.
+    """
     records, positions = library.records, [library.position_of(i) for i in range(len(library))]
     log = MergeLog(records_in=len(records))
-    infos = _Infos(records)
+    infos = _Infos.joined(known) if known is not None else _Infos(records)
+    if len(infos) != len(records):
+        raise ValueError(f"match infos for {len(infos)} records, but there are {len(records)}")
     groups, reasons = _clusters(infos)
     new_records: list[dict[str, Any]] = []
     new_positions: list[Position | None] = []

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from bibtool import api, io
+from bibtool import api, io, merge
 from bibtool.readers import bibtex
 from conftest import REPO, require_shared
 
@@ -42,6 +42,23 @@ def test_reading_in_chunks_on_two_cores_equals_one_process(tmp_path, monkeypatch
     assert chunked is not None
     assert len(chunked.records) == 1000
     assert _everything(chunked) == _everything(_one_process(text, "corpus.bib", monkeypatch))
+    # The workers also computed merging's keys of their records: the same as computing them here.
+    pieces = chunked.precomputed["match_infos"]
+    assert len(pieces) > 2
+    assert merge._Infos.joined(pieces).parts() == merge._Infos(chunked.records).parts()
+
+
+def test_merging_with_the_workers_keys_gives_the_same_library(tmp_path, monkeypatch):
+    path = _bench_corpus().write_corpus(tmp_path, 2000, duplicates=0.1)
+    monkeypatch.setattr(bibtex, "CHUNK_CHARS", 20_000)
+    monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 0)
+    monkeypatch.setattr(bibtex, "_cores", lambda: 2)
+    chunked = api.read(path)
+    monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 10**12)
+    whole = api.read(path)
+    assert chunked.metadata["merge_log"].merges  # the file has duplicates, and they were merged
+    assert _everything(chunked) == _everything(whole)
+    assert api.write(chunked, "csl-json") == api.write(whole, "csl-json")
 
 
 def test_strings_and_messages_cross_chunk_boundaries(monkeypatch):
@@ -141,6 +158,23 @@ def test_workers_are_forked_with_the_progress_bar_paused(tmp_path, monkeypatch):
         assert threading.active_count() > 1  # drawing again
     assert chunked is not None
     assert _everything(chunked) == _everything(_one_process(text, "corpus.bib", monkeypatch))
+    # The workers also computed merging's keys of their records: the same as computing them here.
+    pieces = chunked.precomputed["match_infos"]
+    assert len(pieces) > 2
+    assert merge._Infos.joined(pieces).parts() == merge._Infos(chunked.records).parts()
+
+
+def test_merging_with_the_workers_keys_gives_the_same_library(tmp_path, monkeypatch):
+    path = _bench_corpus().write_corpus(tmp_path, 2000, duplicates=0.1)
+    monkeypatch.setattr(bibtex, "CHUNK_CHARS", 20_000)
+    monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 0)
+    monkeypatch.setattr(bibtex, "_cores", lambda: 2)
+    chunked = api.read(path)
+    monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 10**12)
+    whole = api.read(path)
+    assert chunked.metadata["merge_log"].merges  # the file has duplicates, and they were merged
+    assert _everything(chunked) == _everything(whole)
+    assert api.write(chunked, "csl-json") == api.write(whole, "csl-json")
 
 
 def test_no_fork_beside_another_thread(tmp_path, monkeypatch):

@@ -24,11 +24,17 @@ from ..text.latex import to_unicode, verbatim
 from ..text.texsafety import find_unsafe_tex
 from . import bibtex_split
 
+try:  # the C twin of _entry_fields for plain entries (setup.py builds it where a C compiler is found)
+    from .. import _fastfields
+except ImportError:
+    _fastfields = None
+
 # bibtexparser logs each failed block to stderr; a reader prints nothing, and we report them ourselves.
 logging.getLogger("bibtexparser.splitter").addHandler(logging.NullHandler())
 logging.getLogger("bibtexparser.splitter").propagate = False
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH_NUMBERS = {name: str(number) for number, name in enumerate(MONTHS, 1)}  # what evaluate() gives a month macro
 ARXIV_ID = re.compile(r"(?:arXiv:)?\s*((?:\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?)", re.I)
 ARXIV_VENUES = {"CoRR", "arXiv", "ArXiv", "arXiv e-prints"}
 ARXIV_DOI = re.compile(r"^10\.48550/arXiv\.(.+)$", re.I)
@@ -367,6 +373,10 @@ def _read_blocks(blocks, text: str, source: str, report: Report,
         if isinstance(block, bibtex_split.RawString):
             _define_string(block.key, block.value, strings, report, Position(source, block.line + 1))
         else:
+            fields = _fastfields.evaluate(block.fields, strings, _MONTH_NUMBERS) if _fastfields else None
+            if fields is not None:  # the plain values of an entry that gives no message, evaluated in C
+                pending.append((block.entry_type, block.key, fields, Position(source, block.line + 1)))
+                continue
             pending.append(_entry_fields(block.entry_type, block.key, block.fields, block.line, strings, report, source,
                                          partial(block.field_line, text)))
     return pending
@@ -405,7 +415,10 @@ def _read_in_parallel(text: str, source: str) -> Library | None:
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
+    from .. import merge  # imported before the workers are forked, which use it
+
     library = Library()
+    match_infos: list[tuple[list, ...]] = []
     later: list = []
     keys: set[str] = set()
     string_offsets: list[int] = []
@@ -423,13 +436,14 @@ def _read_in_parallel(text: str, source: str) -> Library | None:
             result = pending.popleft().result()
             if result is None:
                 return None
-            records, entry_keys, offsets, positions, field_problems, record_problems = result
+            records, infos, entry_keys, offsets, positions, field_problems, record_problems = result
             del result
             if not keys.isdisjoint(entry_keys):
                 return None
             keys.update(entry_keys)
             string_offsets.extend(offsets)
             library.records.extend(marshal.loads(records))
+            match_infos.append(marshal.loads(infos))
             library.positions.extend(Position(source, line) for line in positions)
             library.report.items.extend(field_problems)
             later.extend(record_problems)
@@ -441,6 +455,7 @@ def _read_in_parallel(text: str, source: str) -> Library | None:
     if string_offsets != [offset for offset, _, _ in _string_blocks(text)]:
         return None
     library.report.items.extend(later)  # the one-process order: all field problems, then all record problems
+    library.precomputed["match_infos"] = match_infos  # merging's keys, computed on the workers too
     return library
 
 
@@ -503,7 +518,10 @@ def _read_chunk(task: tuple[int, int, int, dict[str, str]]):
     _convert(_read_blocks(blocks, text, source, field_problems, strings), chunk)
     # marshal, not pickle: records are plain dicts, lists and strings, and marshal is twice as fast with them.
     positions = [position.line for position in chunk.positions]
-    return (marshal.dumps(chunk.records), keys, string_offsets, positions, field_problems.items,
+    from .. import merge
+
+    infos = marshal.dumps(merge.match_infos(chunk.records))
+    return (marshal.dumps(chunk.records), infos, keys, string_offsets, positions, field_problems.items,
             chunk.report.items)
 
 

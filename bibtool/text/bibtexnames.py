@@ -30,10 +30,22 @@ import re
 from functools import lru_cache
 from types import MappingProxyType
 
-from bibtexparser.middlewares.names import parse_single_name_into_parts, split_multiple_persons_names
-
 from ..fastpaths import simple
 from .latex import to_unicode
+
+
+# bibtexparser's own functions, imported when first needed (the fast paths rarely need them, and the
+# import is 10 ms of every run's start-up).
+def split_multiple_persons_names(names: str) -> list[str]:
+    from bibtexparser.middlewares.names import split_multiple_persons_names as split
+
+    return split(names)
+
+
+def parse_single_name_into_parts(name: str, strict: bool = True):
+    from bibtexparser.middlewares.names import parse_single_name_into_parts as parse
+
+    return parse(name, strict=strict)
 
 # The reader's own patterns (bibtool/readers/bibtex.py), copied so that this module stands alone.
 EXTENDED_NAME = re.compile(r"^\s*(?:family|given|prefix|suffix|useprefix)\s*=", re.I)
