@@ -9,6 +9,10 @@ both. Whatever this splitter does not read exactly as bibtexparser would (a `(`-
 duplicate key, a syntax error, a block start at the beginning of a line inside a block, a newline
 after a backslash, `{"}` in quotes, braces nested more than eight deep) makes `split` return None,
 and the caller reads the file with bibtexparser, which also words the error messages.
+
+`split` runs the C module bibtool._fastsplit (bibtool/_fastsplit.c) when it was built: the same
+result, several times faster; `_split_python` below is the reference it is tested against and what
+runs without it.
 """
 
 from __future__ import annotations
@@ -16,6 +20,11 @@ from __future__ import annotations
 import re
 from itertools import islice
 from typing import NamedTuple
+
+try:
+    from bibtool import _fastsplit
+except ImportError:  # not built (no C compiler): the Python code below does the same
+    _fastsplit = None
 
 # One character that is not a delimiter, or a backslash and the delimiter it escapes.
 _PLAIN = r'(?:[^{}",\\]++|\\[{}",=\n]?)'
@@ -79,6 +88,17 @@ def split(text: str, start: int = 0, end: int | None = None, line: int = 0,
     ends; `line` is the 0-based line at `start`. Without `keep_fields` the fields are only checked for
     their syntax (entries have fields=None); duplicate field names are then not looked for.
     """
+    if _fastsplit is not None:
+        # NotImplemented: arguments the C code does not take (a str subclass, bounds out of range, ...).
+        blocks = _fastsplit.split(text, start, end, line, keep_fields, RawEntry, RawString)
+        if blocks is not NotImplemented:
+            return blocks
+    return _split_python(text, start, end, line, keep_fields)
+
+
+def _split_python(text: str, start: int = 0, end: int | None = None, line: int = 0,
+                  keep_fields: bool = True) -> list[RawEntry | RawString] | None:
+    """`split` with the regular expressions above: the reference for bibtool/_fastsplit.c."""
     end = len(text) if end is None else end
     if text.find("\\\n", start, end) >= 0 or text.find('{"}', start, end) >= 0:
         return None
