@@ -8,7 +8,13 @@ from functools import lru_cache
 from typing import Any, Iterator
 
 from ..diagnostics import Report
+from ..fastpaths import simple
 from ..library import Library
+
+try:  # bibtool/_fastjson.c, when it could be built: the same text as _record_text_python, in C
+    from .. import _fastjson
+except ImportError:
+    _fastjson = None
 
 # Leading keys in this order; the rest follow alphabetically, with custom last.
 KEY_ORDER = ["id", "type", "title", "author", "editor", "issued", "container-title", "publisher",
@@ -64,10 +70,23 @@ def _order(keys: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(keys, key=_rank))  # records of a library share a few key sets
 
 
-def record_text(record: dict[str, Any]) -> str:
-    """One item: a key per line, each value on its line (names and dates stay readable on one line)."""
+def _record_text_python(record: dict[str, Any]) -> str:
+    """record_text in Python: the reference that bibtool._fastjson is held to (tests/test_fastjson.py)."""
     lines = [_key(key) + _compact(record[key]) for key in _order(tuple(record))]
     return "  {\n" + ",\n".join(lines) + "\n  }"
+
+
+if _fastjson is not None:
+    # The C module takes each key set's order from _order, and leaves to _compact any value and to
+    # _record_text_python any record that it does not write itself (other types than JSON's, subclasses).
+    _fastjson.configure(_order, _compact, _record_text_python)
+
+
+def record_text(record: dict[str, Any]) -> str:
+    """One item: a key per line, each value on its line (names and dates stay readable on one line)."""
+    if _fastjson is not None and not simple():
+        return _fastjson.record_text(record)
+    return _record_text_python(record)
 
 
 def write(library: Library, options: Options, report: Report) -> str:
@@ -82,5 +101,10 @@ def write_stream(library: Library, options: Options) -> Iterator[str]:
         return
     yield "[\n"
     last = len(library.records) - 1
+    if _fastjson is not None and not simple():
+        fast_text = _fastjson.record_text  # (record, tail): the separator is written in the same buffer
+        for i, record in enumerate(library.records):
+            yield fast_text(record, ",\n" if i < last else "\n]\n")
+        return
     for i, record in enumerate(library.records):
-        yield record_text(record) + (",\n" if i < last else "\n]\n")
+        yield _record_text_python(record) + (",\n" if i < last else "\n]\n")
