@@ -41,6 +41,7 @@ def read(inputs: str | Path | Iterable[str | Path], format: str | None = None, p
     paths = [str(inputs)] if isinstance(inputs, (str, Path)) else [str(p) for p in inputs]
     merged = Library()
     match_infos: list | None = []  # merging's keys, where every reader computed them for its records
+    known_valid: list[dict[str, Any]] = []  # records a reader found valid (normalize need not check them)
     with progress.Reading(paths) as bar, _collector_paused():  # a bar only for large inputs on a terminal
         for path in paths:
             source = io.source_name(path)
@@ -52,13 +53,15 @@ def read(inputs: str | Path | Iterable[str | Path], format: str | None = None, p
                 continue
             known = library.precomputed.get("match_infos")
             match_infos = None if known is None or match_infos is None else match_infos + known
+            flags = library.precomputed.get("valid")
+            known_valid += [record for record, ok in zip(library.records, flags or ()) if ok]
             merged.extend(library)
             del library
             bar.finish(path)
         bar.step("merging and checking records")
         log = merge.combine(merged, match_infos if merged.records else None)
         keys = _load_key_file(key_file, merged.report)
-        normalize(merged, keys)
+        normalize(merged, keys, known_valid)
         merge.finish(merged, log, prefer)
     if keys.path is not None:
         merged.metadata["key_file"] = keys

@@ -6,7 +6,7 @@ so the product needs no schema file.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 from .diagnostics import Report
 from .library import Library
@@ -115,8 +115,12 @@ def _date_problems(key: str, value: Any) -> list[str]:
     return [f"{key} date-parts must be one or two lists of 1 to 3 numbers"]
 
 
-def normalize(library: Library, keys: "KeyFile | None" = None) -> Library:
-    """Assign missing keys (those in the key file first), make every key unique, report invalid records."""
+def normalize(library: Library, keys: "KeyFile | None" = None, known_valid: Sequence[dict[str, Any]] = ()) -> Library:
+    """Assign missing keys (those in the key file first), make every key unique, report invalid records.
+
+    `known_valid`: records that problems() found valid already (a reader's workers check them); only
+    their keys change here, to other non-empty strings, so they are not checked again.
+    """
     from .keyfile import KeyFile
 
     keys = keys if keys is not None else KeyFile()
@@ -124,7 +128,10 @@ def normalize(library: Library, keys: "KeyFile | None" = None) -> Library:
     _unique_ids(library)
     keys.assign(library)
     report: Report = library.report
+    checked = {id(record) for record in known_valid}  # the records stay alive in known_valid: ids are theirs
     for index, record in enumerate(library.records):
+        if id(record) in checked:
+            continue
         for problem in problems(record):
             report.error("invalid-record", f"record {record.get('id', index + 1)}: {problem}", library.position_of(index))
     return library

@@ -50,6 +50,8 @@ def test_reading_in_chunks_on_two_cores_equals_one_process(tmp_path, monkeypatch
 
 def test_merging_with_the_workers_keys_gives_the_same_library(tmp_path, monkeypatch):
     path = _bench_corpus().write_corpus(tmp_path, 2000, duplicates=0.1)
+    # Records without a key are invalid as read (no id) and valid once normalize gives them one.
+    path.write_text(path.read_text(encoding="utf-8") + "\n@misc{,\n  title = {No key at all},\n}\n", encoding="utf-8")
     monkeypatch.setattr(bibtex, "CHUNK_CHARS", 20_000)
     monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 0)
     monkeypatch.setattr(bibtex, "_cores", lambda: 2)
@@ -57,6 +59,8 @@ def test_merging_with_the_workers_keys_gives_the_same_library(tmp_path, monkeypa
     monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 10**12)
     whole = api.read(path)
     assert chunked.metadata["merge_log"].merges  # the file has duplicates, and they were merged
+    assert chunked.records[-1]["title"] == "No key at all" and chunked.records[-1]["id"]
+    assert chunked.precomputed == {}  # what the reader computed is not carried past api.read
     assert _everything(chunked) == _everything(whole)
     assert api.write(chunked, "csl-json") == api.write(whole, "csl-json")
 
@@ -166,6 +170,8 @@ def test_workers_are_forked_with_the_progress_bar_paused(tmp_path, monkeypatch):
 
 def test_merging_with_the_workers_keys_gives_the_same_library(tmp_path, monkeypatch):
     path = _bench_corpus().write_corpus(tmp_path, 2000, duplicates=0.1)
+    # Records without a key are invalid as read (no id) and valid once normalize gives them one.
+    path.write_text(path.read_text(encoding="utf-8") + "\n@misc{,\n  title = {No key at all},\n}\n", encoding="utf-8")
     monkeypatch.setattr(bibtex, "CHUNK_CHARS", 20_000)
     monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 0)
     monkeypatch.setattr(bibtex, "_cores", lambda: 2)
@@ -173,6 +179,8 @@ def test_merging_with_the_workers_keys_gives_the_same_library(tmp_path, monkeypa
     monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 10**12)
     whole = api.read(path)
     assert chunked.metadata["merge_log"].merges  # the file has duplicates, and they were merged
+    assert chunked.records[-1]["title"] == "No key at all" and chunked.records[-1]["id"]
+    assert chunked.precomputed == {}  # what the reader computed is not carried past api.read
     assert _everything(chunked) == _everything(whole)
     assert api.write(chunked, "csl-json") == api.write(whole, "csl-json")
 

@@ -419,6 +419,7 @@ def _read_in_parallel(text: str, source: str) -> Library | None:
 
     library = Library()
     match_infos: list[tuple[list, ...]] = []
+    valid: list[bool] = []
     later: list = []
     keys: set[str] = set()
     string_offsets: list[int] = []
@@ -443,7 +444,9 @@ def _read_in_parallel(text: str, source: str) -> Library | None:
             keys.update(entry_keys)
             string_offsets.extend(offsets)
             library.records.extend(marshal.loads(records))
-            match_infos.append(marshal.loads(infos))
+            facts = marshal.loads(infos)
+            match_infos.append(facts[0])
+            valid.extend(facts[1])
             library.positions.extend(Position(source, line) for line in positions)
             library.report.items.extend(field_problems)
             later.extend(record_problems)
@@ -455,7 +458,8 @@ def _read_in_parallel(text: str, source: str) -> Library | None:
     if string_offsets != [offset for offset, _, _ in _string_blocks(text)]:
         return None
     library.report.items.extend(later)  # the one-process order: all field problems, then all record problems
-    library.precomputed["match_infos"] = match_infos  # merging's keys, computed on the workers too
+    # Computed on the workers too: merging's keys, and which records are valid CSL-JSON.
+    library.precomputed.update(match_infos=match_infos, valid=valid)
     return library
 
 
@@ -520,7 +524,9 @@ def _read_chunk(task: tuple[int, int, int, dict[str, str]]):
     positions = [position.line for position in chunk.positions]
     from .. import merge
 
-    infos = marshal.dumps(merge.match_infos(chunk.records))
+    from ..record import problems
+
+    infos = marshal.dumps((merge.match_infos(chunk.records), [not problems(record) for record in chunk.records]))
     return (marshal.dumps(chunk.records), infos, keys, string_offsets, positions, field_problems.items,
             chunk.report.items)
 
