@@ -18,6 +18,12 @@ from pylatexenc import latexwalker, macrospec
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 from pylatexenc.latexencode import UnicodeToLatexEncoder
 
+try:  # the C build of to_unicode (bibtool/_fastlatex.c), when a compiler was there at install
+    from bibtool import _fastlatex
+except ImportError:
+    _fastlatex = None
+_c_to_unicode = _fastlatex.to_unicode if _fastlatex is not None else None
+
 # Inline math as pandoc recognises it: `$` followed by a non-space, closed by `$` after a non-space
 # and not followed by a digit, so that "costs $5 and $10" is not math.
 MATH = re.compile(r"\$(?=[^\s$])(?:[^$\\]|\\.)*?(?<=[^\s\\])\$(?!\d)|\\\((?:.|\n)*?\\\)")
@@ -147,6 +153,16 @@ _SPACES = re.compile(r"\s+")
 @lru_cache(maxsize=8192)
 def to_unicode(value: str) -> str:
     """A BibTeX field value (LaTeX) as Unicode text; math is kept verbatim, spaces collapsed."""
+    if _c_to_unicode is not None and not _simple():
+        # The same text, computed in C; None for what needs pylatexenc (tests/test_fastlatex.py).
+        text = _c_to_unicode(value)
+        if text is not None:
+            return text
+    return _to_unicode_python(value)
+
+
+def _to_unicode_python(value: str) -> str:
+    """to_unicode without the C module and the cache: the reference the C module is held to."""
     if not _simple() and "$" not in value and _SPECIAL.search(value) is None:
         text = value  # nothing to decode: what the pieces below would give
     else:
