@@ -102,6 +102,13 @@ def test_string_lookalikes_inside_values_and_repeated_strings_fall_back(monkeypa
 def test_files_that_need_the_whole_text_are_read_in_one_process(monkeypatch):
     crossref = "@inproceedings{a, title = {A}, crossref = {p}}\n@proceedings{p, title = {Proc}, year = 2001}\n" * 1
     assert _in_chunks(crossref * 1 + "@misc{b, title={x}}\n" * 60, "c.bib", monkeypatch) is None
+    # Spelled in any case, and far from the start (the workers find it: the quick look is for "crossref").
+    late = "@misc{b, title={x}}\n" * 60 + crossref.replace("crossref", "CrossRef")
+    assert _in_chunks(late, "c.bib", monkeypatch) is None
+    monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 0)
+    assert bibtex.read(late, "c.bib").records[60]["title"] == "A"
+    assert bibtex.read(late, "c.bib").records[60]["container-title"] == "Proc"  # inherited from its parent
+    monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 10**12)
     duplicate = "".join(f"@misc{{k{i % 50}, title = {{{i}}}}}\n" for i in range(100))
     assert _in_chunks(duplicate, "d.bib", monkeypatch) is None
     # ... and read() then gives the one-process result, messages included.

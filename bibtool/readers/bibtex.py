@@ -331,7 +331,6 @@ def _block_kind(raw: str | None) -> str:
 PARALLEL_MIN_CHARS = 1_000_000
 CHUNK_CHARS = 200_000
 MAX_CHUNK_CHARS = 1_000_000
-_CROSSREF = re.compile(r"crossref\s*=", re.I)
 
 
 def read(text: str, source: str) -> Library:
@@ -397,7 +396,7 @@ def _read_in_parallel(text: str, source: str) -> Library | None:
     read by the fast splitter, keys repeat or entries inherit from others with crossref: those need
     the whole file at once.
     """
-    if _CROSSREF.search(text):
+    if "crossref" in text:  # the common spelling, found fast; the workers look for crossref fields in any case
         return None
     # Small chunks keep each worker's memory small; enough of them keep both cores busy to the end.
     bounds = _chunk_bounds(text, min(MAX_CHUNK_CHARS, max(CHUNK_CHARS, len(text) // (8 * _cores()) + 1)))
@@ -519,11 +518,13 @@ def _read_chunk(task: tuple[int, int, int, dict[str, str]]):
     string_offsets = [block.offset for block in blocks if isinstance(block, bibtex_split.RawString)]
     chunk = Library()
     field_problems = Report()
-    _convert(_read_blocks(blocks, text, source, field_problems, strings), chunk)
+    pending = _read_blocks(blocks, text, source, field_problems, strings)
+    if any("crossref" in fields for _, _, fields, _ in pending):
+        return None  # a child needs its parent, which may be in another chunk: read the whole file at once
+    _convert(pending, chunk)
     # marshal, not pickle: records are plain dicts, lists and strings, and marshal is twice as fast with them.
     positions = [position.line for position in chunk.positions]
     from .. import merge
-
     from ..record import problems
 
     infos = marshal.dumps((merge.match_infos(chunk.records), [not problems(record) for record in chunk.records]))
