@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import json
+import marshal
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -283,11 +284,11 @@ class _Infos:
         return tuple(getattr(self, name) for name in self.FIELDS)
 
     @classmethod
-    def joined(cls, parts: Sequence[tuple[list, ...]]) -> "_Infos":
-        """The infos of records read in pieces, from each piece's parts(), in order."""
+    def joined(cls, parts: Sequence[tuple[list, ...] | bytes]) -> "_Infos":
+        """The infos of records read in pieces, from each piece's parts() (or their marshal dump), in order."""
         infos = cls()
         for piece in parts:
-            for name, values in zip(cls.FIELDS, piece):
+            for name, values in zip(cls.FIELDS, marshal.loads(piece) if isinstance(piece, bytes) else piece):
                 getattr(infos, name).extend(values)
         return infos
 
@@ -678,11 +679,11 @@ def _combine_authors(members: list[tuple[dict[str, Any], Position | None]], merg
 
 
 # ---------------------------------------------------------------- the steps
-def combine(library: Library, known: Sequence[tuple[list, ...]] | None = None) -> MergeLog:
+def combine(library: Library, known: Sequence[tuple[list, ...] | bytes] | None = None) -> MergeLog:
     """Merge duplicate records in place and find preprint/published pairs (recorded in the log).
 
-    `known`: match_infos() of the records as they stand, in pieces that together cover them in order
-    (computed where they were read); computed here when None.
+    `known`: match_infos() of the records as they stand (or its marshal dump), in pieces that together
+    cover them in order (computed where they were read); computed here when None.
     """
     records, positions = library.records, [library.position_of(i) for i in range(len(library))]
     log = MergeLog(records_in=len(records))

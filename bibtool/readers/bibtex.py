@@ -417,7 +417,7 @@ def _read_in_parallel(text: str, source: str) -> Library | None:
     from .. import merge  # imported before the workers are forked, which use it
 
     library = Library()
-    match_infos: list[tuple[list, ...]] = []
+    match_infos: list[bytes] = []
     valid: list[bool] = []
     later: list = []
     keys: set[str] = set()
@@ -436,16 +436,15 @@ def _read_in_parallel(text: str, source: str) -> Library | None:
             result = pending.popleft().result()
             if result is None:
                 return None
-            records, infos, entry_keys, offsets, positions, field_problems, record_problems = result
+            records, infos, valid_flags, entry_keys, offsets, positions, field_problems, record_problems = result
             del result
             if not keys.isdisjoint(entry_keys):
                 return None
             keys.update(entry_keys)
             string_offsets.extend(offsets)
             library.records.extend(marshal.loads(records))
-            facts = marshal.loads(infos)
-            match_infos.append(facts[0])
-            valid.extend(facts[1])
+            match_infos.append(infos)  # unpacked by merging, once the text is freed: smaller packed
+            valid.extend(valid_flags)
             library.positions.extend(Position(source, line) for line in positions)
             library.report.items.extend(field_problems)
             later.extend(record_problems)
@@ -527,8 +526,9 @@ def _read_chunk(task: tuple[int, int, int, dict[str, str]]):
     from .. import merge
     from ..record import problems
 
-    infos = marshal.dumps((merge.match_infos(chunk.records), [not problems(record) for record in chunk.records]))
-    return (marshal.dumps(chunk.records), infos, keys, string_offsets, positions, field_problems.items,
+    infos = marshal.dumps(merge.match_infos(chunk.records))
+    valid = [not problems(record) for record in chunk.records]
+    return (marshal.dumps(chunk.records), infos, valid, keys, string_offsets, positions, field_problems.items,
             chunk.report.items)
 
 
