@@ -38,3 +38,4 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis build *.egg-info
+	rm -f bibtool/_fast*.so
