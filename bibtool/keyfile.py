@@ -89,14 +89,15 @@ class KeyFile:
 
     def restore(self, library: Library) -> None:
         """Give each record the key recorded for it; make every key free of '/'. Run before keys are assigned."""
+        if not self.keys and not self.line_of:  # no key file, or an empty one: only the '/' rule applies
+            for index, record in enumerate(library.records):
+                if "/" in str(record.get("id") or ""):
+                    self._without_slash(record, library, library.position_of(index))
+            return
         claimed: dict[str, int] = {}
         for index, record in enumerate(library.records):
             position = library.position_of(index)
-            given = str(record["id"]) if record.get("id") not in (None, "") else None
-            if given and "/" in given:
-                record["id"] = safe_key(given)
-                self._change(given, record["id"], (identities(record) or ["(no identity)"])[0],
-                             "keys hold no '/'", library.report, position)
+            given = self._without_slash(record, library, position)
             recorded = self._recorded(record) if self.keys else []
             free = [(key, identity) for key, identity in recorded if key not in claimed]
             if not free:
@@ -122,6 +123,15 @@ class KeyFile:
                              f"the key file gives {record['id']!r} to another work", library.report,
                              library.position_of(index), record)
                 del record["id"]
+
+    def _without_slash(self, record: dict[str, Any], library: Library, position: Position | None) -> str | None:
+        """The record's key as given (None if it has none), which is made free of '/' in the record."""
+        given = str(record["id"]) if record.get("id") not in (None, "") else None
+        if given and "/" in given:
+            record["id"] = safe_key(given)
+            self._change(given, record["id"], (identities(record) or ["(no identity)"])[0],
+                         "keys hold no '/'", library.report, position)
+        return given
 
     def _recorded(self, record: dict[str, Any]) -> list[tuple[str, str]]:
         """(key, identity) for every recorded key of this record, the oldest key first."""

@@ -685,7 +685,8 @@ def combine(library: Library, known: Sequence[tuple[list, ...] | bytes] | None =
     `known`: match_infos() of the records as they stand (or its marshal dump), in pieces that together
     cover them in order (computed where they were read); computed here when None.
     """
-    records, positions = library.records, [library.position_of(i) for i in range(len(library))]
+    records = library.records
+    positions = library.positions[:len(records)] + [None] * (len(records) - len(library.positions))
     log = MergeLog(records_in=len(records))
     infos = _Infos.joined(known) if known is not None else _Infos(records)
     if len(infos) != len(records):
@@ -745,6 +746,8 @@ def finish(library: Library, log: MergeLog, prefer: str = "both") -> None:
             # An input may hold this link already (our own CSL-JSON read back): this run's entry replaces it.
             related[:] = [e for e in related if not (isinstance(e, dict) and e.get("relation") == relation
                                                      and e.get("id") == entry.get("id"))] + [entry]
+    if not hidden:
+        return  # every record stays listed
     kept_records, kept_positions = [], []
     for index, record in enumerate(library.records):
         if id(record) in hidden:

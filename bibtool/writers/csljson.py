@@ -100,11 +100,18 @@ def write_stream(library: Library, options: Options) -> Iterator[str]:
         yield "[]\n"
         return
     yield "[\n"
-    last = len(library.records) - 1
+    records = library.records
+    last = len(records) - 1
+    # Pieces of a few hundred records: one write per record cost more than making its text.
     if _fastjson is not None and not simple():
         fast_text = _fastjson.record_text  # (record, tail): the separator is written in the same buffer
-        for i, record in enumerate(library.records):
-            yield fast_text(record, ",\n" if i < last else "\n]\n")
+        for start in range(0, len(records), _PIECE):
+            yield "".join([fast_text(record, ",\n" if i < last else "\n]\n")
+                           for i, record in enumerate(records[start:start + _PIECE], start)])
         return
-    for i, record in enumerate(library.records):
-        yield _record_text_python(record) + (",\n" if i < last else "\n]\n")
+    for start in range(0, len(records), _PIECE):
+        yield "".join([_record_text_python(record) + (",\n" if i < last else "\n]\n")
+                       for i, record in enumerate(records[start:start + _PIECE], start)])
+
+
+_PIECE = 256
