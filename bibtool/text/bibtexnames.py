@@ -22,6 +22,10 @@ these do not reproduce exactly is handed to bibtexparser itself:
 - one person: a backslash outside braces in front of white space or `~` (`\\~n` is braced beforehand,
   as the reader always did, `\\~{n}` is not); a backslash that escapes a brace or a backslash, or
   ends the text; unbalanced braces, or braces nested more than five deep.
+
+Faster still where it is built: bibtool/_fastnames.c does what names_from_bibtex does below for the
+common name lists (its own caches, the same to_unicode) and says None for the rest, which this code
+reads as before (tests/test_fastnames.py holds the two to the same output).
 """
 
 from __future__ import annotations
@@ -32,6 +36,13 @@ from types import MappingProxyType
 
 from ..fastpaths import simple
 from .latex import to_unicode
+
+try:  # names_from_bibtex in C (bibtool/_fastnames.c), when a compiler was there at install
+    from bibtool import _fastnames
+except ImportError:
+    _fastnames = None
+if _fastnames is not None:
+    _fastnames.configure(to_unicode)  # the name parts are decoded by the same to_unicode
 
 
 # bibtexparser's own functions, imported when first needed (the fast paths rarely need them, and the
@@ -298,6 +309,12 @@ def names_from_bibtex(raw: str) -> tuple[list[dict[str, str]], bool]:
     whether the list ends in `others`. Fresh dicts on every call (callers may change them)."""
     if simple():
         return _reference_names(raw)
+    if _fastnames is not None:
+        # The same names, computed in C; None for what only the Python code below reads
+        # (tests/test_fastnames.py holds both to the same output).
+        found = _fastnames.names(raw)
+        if found is not None:
+            return found
     names, truncated = _field(raw)
     return [name.copy() for name in names], truncated
 
