@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 from pathlib import Path
@@ -46,3 +47,22 @@ def sample_path() -> Path:
     """The sample profile in data/ (the main job's default input)."""
     (path,) = sorted((REPO / "data").glob("*.txt"))
     return path
+
+
+def bench_corpus():
+    """scripts/bench_corpus.py (the benchmark's generator), imported by path: scripts/ is not a package."""
+    spec = importlib.util.spec_from_file_location("bench_corpus", REPO / "scripts" / "bench_corpus.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def require_speedup(module, name: str):
+    """A C speed-up (bibtool/<name>.c) to compare with its Python twin: skip when it is not built (no C
+    compiler), but fail under CI=true, which must test both."""
+    if module is None:
+        message = f"bibtool.{name} is not built (`make install` builds it with a C compiler): nothing to compare"
+        if IN_CI:
+            pytest.fail(message + ", and CI must build it")
+        pytest.skip(message)
+    return module

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, bench_corpus
 
 BAD = REPO / "tests" / "fixtures" / "profile" / "bad.txt"
 
@@ -170,12 +170,7 @@ def test_written_files_get_the_usual_permissions(sample_path: Path, tmp_path: Pa
 def test_a_large_run_ends_with_every_byte_written(tmp_path: Path) -> None:
     # The command exits without freeing its records (os._exit): standard output must be flushed first,
     # a file written whole, and the exit status kept.
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("bench_corpus", REPO / "scripts" / "bench_corpus.py")
-    corpus = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(corpus)
-    path = corpus.write_corpus(tmp_path, 3000)  # over 1 MB: read on every core
+    path = bench_corpus().write_corpus(tmp_path, 3000)  # over 1 MB: read on every core
     piped = run("convert", str(path), "--to", "csl-json")
     assert piped.returncode == 0, piped.stderr
     assert len(json.loads(piped.stdout)) == 3000

@@ -7,8 +7,6 @@ take the plain entries (or the fast path would never be taken).
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import random
 
 import pytest
@@ -17,15 +15,14 @@ from hypothesis import strategies as st
 
 from bibtool.diagnostics import Report
 from bibtool.readers import bibtex, bibtex_split
-from conftest import REPO
-
-if bibtex._fastfields is None:
-    reason = "bibtool._fastfields is not built (setup.py builds it where a C compiler is found)"
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason + "; CI must build it", pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
+from conftest import REPO, bench_corpus, require_speedup
 
 FAST = bibtex._fastfields
+
+
+@pytest.fixture(autouse=True)
+def _require_c_module():
+    require_speedup(FAST, "_fastfields")
 
 
 def _read(text: str, monkeypatch, with_c: bool):
@@ -39,12 +36,6 @@ def _read(text: str, monkeypatch, with_c: bool):
 def _same_with_and_without_c(text: str, monkeypatch) -> None:
     assert _read(text, monkeypatch, True) == _read(text, monkeypatch, False)
 
-
-def _bench_corpus():
-    spec = importlib.util.spec_from_file_location("bench_corpus", REPO / "scripts" / "bench_corpus.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _real_inputs() -> list[str]:
@@ -95,13 +86,13 @@ def test_the_c_module_evaluates_plain_entries_and_leaves_the_rest():
 
 
 def test_real_inputs_read_the_same(monkeypatch, tmp_path):
-    texts = _real_inputs() + [_bench_corpus().write_corpus(tmp_path, 1000).read_text(encoding="utf-8")]
+    texts = _real_inputs() + [bench_corpus().write_corpus(tmp_path, 1000).read_text(encoding="utf-8")]
     for text in texts:
         _same_with_and_without_c(text, monkeypatch)
 
 
 def test_most_corpus_entries_take_the_c_path(tmp_path):
-    text = _bench_corpus().write_corpus(tmp_path, 1000).read_text(encoding="utf-8")
+    text = bench_corpus().write_corpus(tmp_path, 1000).read_text(encoding="utf-8")
     entries = [b for b in bibtex_split.split(text) if isinstance(b, bibtex_split.RawEntry)]
     taken = sum(FAST.evaluate(e.fields, {}, bibtex._MONTH_NUMBERS) is not None for e in entries)
     assert taken == len(entries) == 1000

@@ -9,7 +9,6 @@ comparisons skip, and fail under CI=true, where the module must have been built.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import random
 import sys
@@ -23,16 +22,11 @@ from hypothesis import strategies as st
 from bibtool.diagnostics import Report
 from bibtool.readers import bibtex, bibtex_split
 from bibtool.text import bibtexnames, latex
-from conftest import IN_CI, REPO, require_shared
+from conftest import REPO, bench_corpus, require_shared, require_speedup
 
 
 def _c_to_unicode():
-    if latex._fastlatex is None:
-        message = "bibtool._fastlatex is not built (python setup.py build_ext --inplace): nothing to compare"
-        if IN_CI:
-            pytest.fail(message + ", and CI must build it")
-        pytest.skip(message)
-    return latex._fastlatex.to_unicode
+    return require_speedup(latex._fastlatex, "_fastlatex").to_unicode
 
 
 def _reaches_pylatexenc(value: str) -> bool:
@@ -140,16 +134,9 @@ def test_conformance_inputs():
     assert compared > 50
 
 
-def _bench_corpus():
-    """scripts/bench_corpus.py (the benchmark's generator), imported by path: scripts/ is not a package."""
-    spec = importlib.util.spec_from_file_location("bench_corpus", REPO / "scripts" / "bench_corpus.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 def test_generated_corpus_and_the_fast_path_is_taken(monkeypatch):
-    text = _bench_corpus().corpus(1000)
+    text = bench_corpus().corpus(1000)
     _compare(_field_values(text))
     compared, declined = _compare(_field_values(text, raw=False))
     # Only whole author lists with stacked accents ({\~{\^e}}) need pylatexenc.
@@ -273,7 +260,7 @@ def test_to_unicode_takes_the_c_path_unless_simple(monkeypatch):
 
 def test_no_leak():
     fast = _c_to_unicode()
-    values = _field_values(_bench_corpus().corpus(200)) + HARD + ["x" * 2000 + "\\'e", "é\u0301 " * 600 + "\\o"]
+    values = _field_values(bench_corpus().corpus(200)) + HARD + ["x" * 2000 + "\\'e", "é\u0301 " * 600 + "\\o"]
     values = [value.encode().decode() for value in values]  # own objects, so that their reference counts are ours
     counted = [value for value in values if len(value) > 1]  # not the shared "" and one-letter strings
     counts = [sys.getrefcount(value) for value in counted]

@@ -11,7 +11,6 @@ where the module must have been built.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import random
 import sys
@@ -22,17 +21,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bibtool.text import bibtexnames
-from conftest import IN_CI, REPO, require_shared
+from conftest import REPO, bench_corpus, require_shared, require_speedup
 from test_bibtexnames import HARD, _name_fields, name_list
 
 
 def _c():
-    if bibtexnames._fastnames is None:
-        message = "bibtool._fastnames is not built (python setup.py build_ext --inplace): nothing to compare"
-        if IN_CI:
-            pytest.fail(message + ", and CI must build it")
-        pytest.skip(message)
-    return bibtexnames._fastnames
+    return require_speedup(bibtexnames._fastnames, "_fastnames")
 
 
 @pytest.fixture(autouse=True)
@@ -90,17 +84,10 @@ def _compare(values, fast=None) -> tuple[int, int]:
     return compared, len(values) - compared
 
 
-def _bench_corpus():
-    """scripts/bench_corpus.py (the benchmark's generator), imported by path: scripts/ is not a package."""
-    spec = importlib.util.spec_from_file_location("bench_corpus", REPO / "scripts" / "bench_corpus.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 @pytest.fixture(scope="module")
 def corpus_fields() -> list[str]:
-    return _name_fields(_bench_corpus().corpus(1000))
+    return _name_fields(bench_corpus().corpus(1000))
 
 
 # ---------------------------------------------------------------- real inputs

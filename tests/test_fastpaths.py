@@ -9,7 +9,6 @@ that neither a fast path nor set or dict order can change a byte of any output.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import os
@@ -19,26 +18,21 @@ from pathlib import Path
 
 import pytest
 
+from conftest import bench_corpus
+
 from bibtool import api
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _bench_corpus():
-    """scripts/bench_corpus.py (the benchmark's generator), imported by path: scripts/ is not a package."""
-    spec = importlib.util.spec_from_file_location("bench_corpus", REPO / "scripts" / "bench_corpus.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 @pytest.fixture(scope="module")
 def corpus_1k(tmp_path_factory) -> Path:
-    return _bench_corpus().write_corpus(tmp_path_factory.mktemp("fastpaths"), 1000)
+    return bench_corpus().write_corpus(tmp_path_factory.mktemp("fastpaths"), 1000)
 
 
 def test_generator_is_deterministic_and_nested():
-    corpus = _bench_corpus()
+    corpus = bench_corpus()
     first = list(corpus.entries(200))
     assert first == list(corpus.entries(200))
     assert list(corpus.entries(50)) == first[:50]  # 1k is a prefix of 10k, 10k of 100k

@@ -10,7 +10,6 @@ blocks of the same classes, or None in the same cases. Without the built module 
 from __future__ import annotations
 
 import gc
-import importlib.util
 import json
 import random
 import sys
@@ -22,19 +21,14 @@ from hypothesis import strategies as st
 
 from bibtool.readers import bibtex, bibtex_split
 from bibtool.readers.bibtex_split import RawEntry, RawString, _split_python
-from conftest import IN_CI, REPO, require_shared
+from conftest import REPO, bench_corpus, require_shared, require_speedup
 
 FAST = bibtex_split._fastsplit
 
 
 @pytest.fixture(autouse=True)
 def _require_c_module():
-    if FAST is None:
-        message = ("bibtool._fastsplit is not built (run `.venv/bin/python setup.py build_ext --inplace`): "
-                   "the C splitter cannot be compared with the Python one")
-        if IN_CI:
-            pytest.fail(message + " and CI must build it")
-        pytest.skip(message)
+    require_speedup(FAST, "_fastsplit")
 
 
 def _c_split(text, start=0, end=None, line=0, keep_fields=True):
@@ -62,17 +56,10 @@ def _real_inputs() -> list[str]:
     return texts
 
 
-def _bench_corpus():
-    """scripts/bench_corpus.py (the benchmark's generator), imported by path: scripts/ is not a package."""
-    spec = importlib.util.spec_from_file_location("bench_corpus", REPO / "scripts" / "bench_corpus.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 @pytest.fixture(scope="module")
 def corpus_1k() -> str:
-    return _bench_corpus().corpus(1000)
+    return bench_corpus().corpus(1000)
 
 
 def test_split_uses_the_c_module(monkeypatch, corpus_1k):

@@ -8,7 +8,6 @@ the second core).
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, require_shared
+from conftest import REPO, bench_corpus, require_shared
 
 STYLES = "apa,ieee,chicago-author-date,modern-language-association,nature,acm-sig-proceedings"
 
@@ -33,13 +32,6 @@ for style in styles:
         sys.stdout.write(f"===== {style} {to}\n" + formatted.document(formatted.entries(records, style, output=to), to))
 """
 
-
-def _bench_corpus():
-    """scripts/bench_corpus.py (the benchmark's generator), imported by path: scripts/ is not a package."""
-    spec = importlib.util.spec_from_file_location("bench_corpus", REPO / "scripts" / "bench_corpus.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _start(inputs: list[Path], styles: str, limit: int, repeat: int, simple: bool, seed: str) -> subprocess.Popen:
@@ -80,7 +72,7 @@ def test_repeated_sample_is_the_same_on_fast_and_simple_paths(sample_path):
 
 
 def test_1k_corpus_is_the_same_on_fast_and_simple_paths(tmp_path):
-    corpus = _bench_corpus().write_corpus(tmp_path, 1000)
+    corpus = bench_corpus().write_corpus(tmp_path, 1000)
     # MLA: subsequent-author-substitute crosses entries (and the cores' shares of them).
     out = _same_on_both_paths([corpus], "apa,modern-language-association")  # IEEE: tests/test_fastpaths.py
     assert out["apa text"].count("\n") == 1000

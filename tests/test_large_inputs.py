@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pytest
 
 from bibtool import api, io, merge
 from bibtool.readers import bibtex
-from conftest import REPO, require_shared
+from conftest import bench_corpus, require_shared
 
-
-def _bench_corpus():
-    spec = importlib.util.spec_from_file_location("bench_corpus", REPO / "scripts" / "bench_corpus.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _everything(library):
@@ -37,7 +30,7 @@ def _in_chunks(text: str, source: str, monkeypatch, chunk: int = 1000):
 
 
 def test_reading_in_chunks_on_two_cores_equals_one_process(tmp_path, monkeypatch):
-    text = _bench_corpus().write_corpus(tmp_path, 1000).read_text(encoding="utf-8")
+    text = bench_corpus().write_corpus(tmp_path, 1000).read_text(encoding="utf-8")
     chunked = _in_chunks(text, "corpus.bib", monkeypatch)
     assert chunked is not None
     assert len(chunked.records) == 1000
@@ -49,7 +42,7 @@ def test_reading_in_chunks_on_two_cores_equals_one_process(tmp_path, monkeypatch
 
 
 def test_merging_with_the_workers_keys_gives_the_same_library(tmp_path, monkeypatch):
-    path = _bench_corpus().write_corpus(tmp_path, 2000, duplicates=0.1)
+    path = bench_corpus().write_corpus(tmp_path, 2000, duplicates=0.1)
     # Records without a key are invalid as read (no id) and valid once normalize gives them one.
     path.write_text(path.read_text(encoding="utf-8") + "\n@misc{,\n  title = {No key at all},\n}\n", encoding="utf-8")
     monkeypatch.setattr(bibtex, "CHUNK_CHARS", 20_000)
@@ -160,7 +153,7 @@ def test_workers_are_forked_with_the_progress_bar_paused(tmp_path, monkeypatch):
         def isatty(self):
             return True
 
-    path = _bench_corpus().write_corpus(tmp_path, 1000)
+    path = bench_corpus().write_corpus(tmp_path, 1000)
     text = path.read_text(encoding="utf-8")
     monkeypatch.setattr(progress, "LARGE_INPUT", 1)
     with progress.Reading([str(path)], stream=Terminal(), environ={}) as bar:
@@ -169,33 +162,12 @@ def test_workers_are_forked_with_the_progress_bar_paused(tmp_path, monkeypatch):
         assert threading.active_count() > 1  # drawing again
     assert chunked is not None
     assert _everything(chunked) == _everything(_one_process(text, "corpus.bib", monkeypatch))
-    # The workers also computed merging's keys of their records: the same as computing them here.
-    pieces = chunked.precomputed["match_infos"]
-    assert len(pieces) > 2
-    assert merge._Infos.joined(pieces).parts() == merge._Infos(chunked.records).parts()
-
-
-def test_merging_with_the_workers_keys_gives_the_same_library(tmp_path, monkeypatch):
-    path = _bench_corpus().write_corpus(tmp_path, 2000, duplicates=0.1)
-    # Records without a key are invalid as read (no id) and valid once normalize gives them one.
-    path.write_text(path.read_text(encoding="utf-8") + "\n@misc{,\n  title = {No key at all},\n}\n", encoding="utf-8")
-    monkeypatch.setattr(bibtex, "CHUNK_CHARS", 20_000)
-    monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 0)
-    monkeypatch.setattr(bibtex, "_cores", lambda: 2)
-    chunked = api.read(path)
-    monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 10**12)
-    whole = api.read(path)
-    assert chunked.metadata["merge_log"].merges  # the file has duplicates, and they were merged
-    assert chunked.records[-1]["title"] == "No key at all" and chunked.records[-1]["id"]
-    assert chunked.precomputed == {}  # what the reader computed is not carried past api.read
-    assert _everything(chunked) == _everything(whole)
-    assert api.write(chunked, "csl-json") == api.write(whole, "csl-json")
 
 
 def test_no_fork_beside_another_thread(tmp_path, monkeypatch):
     import threading
 
-    text = _bench_corpus().write_corpus(tmp_path, 300).read_text(encoding="utf-8")
+    text = bench_corpus().write_corpus(tmp_path, 300).read_text(encoding="utf-8")
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
     other.start()
@@ -209,7 +181,7 @@ def test_no_fork_beside_another_thread(tmp_path, monkeypatch):
 def test_a_broken_entry_in_a_large_file_ends_the_workers_and_reads_it_in_one_process(tmp_path, monkeypatch):
     # The realistic fallback: one chunk cannot be read fast; the other chunks' work is dropped (no hang),
     # and the file is read by bibtexparser, which reports the broken entry with its line.
-    text = _bench_corpus().write_corpus(tmp_path, 1000).read_text(encoding="utf-8")
+    text = bench_corpus().write_corpus(tmp_path, 1000).read_text(encoding="utf-8")
     cut = text.index("@", len(text) // 2)
     broken = text[:cut] + "@article{broken,\n  title = {no closing brace,\n" + text[cut:]
     assert _in_chunks(broken, "broken.bib", monkeypatch, chunk=1000) is None

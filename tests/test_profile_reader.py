@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 import bibtool
 from bibtool.readers import profile
-from bibtool.writers import csljson
 
 from conftest import REPO, require_shared
 

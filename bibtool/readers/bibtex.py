@@ -414,7 +414,9 @@ def _read_in_parallel(text: str, source: str) -> Library | None:
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    from .. import merge  # imported before the workers are forked, which use it
+    from .. import merge, record  # the workers use them: imported once, before they are forked
+
+    del merge, record
 
     library = Library()
     match_infos: list[bytes] = []
