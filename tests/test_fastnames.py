@@ -11,7 +11,6 @@ where the module must have been built.
 
 from __future__ import annotations
 
-import json
 import random
 import sys
 import tracemalloc
@@ -22,7 +21,7 @@ from hypothesis import strategies as st
 
 from bibtool.text import bibtexnames
 from conftest import REPO, bench_corpus, require_shared, require_speedup
-from test_bibtexnames import HARD, _name_fields, name_list
+from test_bibtexnames import HARD, _name_fields, conformance_name_fields, name_list
 
 
 def _c():
@@ -138,13 +137,7 @@ def test_iridia():
 
 
 def test_conformance_inputs():
-    folder = require_shared("conformance")
-    zotero = json.loads((folder / "zotero-bibtex.json").read_text(encoding="utf-8"))
-    citationjs = json.loads((folder / "citationjs-bibtex.json").read_text(encoding="utf-8"))
-    inputs = [case["input"] for case in zotero + citationjs["mapping"] + citationjs["input"] if case.get("input")]
-    fields = [raw for text in inputs for raw in _name_fields(text)]
-    assert len(fields) > 100
-    compared, _ = _compare(fields)
+    compared, _ = _compare(conformance_name_fields())
     assert compared > 50
 
 
