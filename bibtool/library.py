@@ -22,8 +22,9 @@ class Library:
     metadata: dict[str, Any] = field(default_factory=dict)
     report: Report = field(default_factory=Report)
     # What a reader computed about `records` where it built them, for the steps after reading (the
-    # BibTeX reader's workers compute merge.match_infos). Valid only for the records exactly as the
-    # reader returned them; extend() does not carry it over.
+    # BibTeX reader's workers give "match_infos", merging's keys, and "valid", one flag per record
+    # that record.problems() found nothing). Valid only for the records exactly as the reader
+    # returned them; extend() does not carry it over.
     precomputed: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def add(self, record: dict[str, Any], position: Position | None = None) -> None:

@@ -58,6 +58,7 @@ def parse_single_name_into_parts(name: str, strict: bool = True):
 
     return parse(name, strict=strict)
 
+
 # The reader's own patterns (bibtool/readers/bibtex.py), copied so that this module stands alone.
 EXTENDED_NAME = re.compile(r"^\s*(?:family|given|prefix|suffix|useprefix)\s*=", re.I)
 UNBRACED_ACCENT = re.compile(r"\\([`'^\"~=.])([A-Za-z])")
