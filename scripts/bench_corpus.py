@@ -189,7 +189,7 @@ def entries(n: int, seed: int = SEED, duplicates: float = 0.0) -> Iterator[str]:
 
 def corpus(n: int, seed: int = SEED, duplicates: float = 0.0) -> str:
     """The whole corpus of n entries as one .bib text."""
-    header = f"% bibtool benchmark corpus: {n} entries, seed {seed}" + (
+    header = f"% bibsmith benchmark corpus: {n} entries, seed {seed}" + (
         f", {duplicates:.0%} duplicates" if duplicates else "") + "\n\n"
     return header + "".join(entries(n, seed, duplicates))
 

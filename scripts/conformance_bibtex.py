@@ -19,11 +19,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bibtool.diagnostics import Report  # noqa: E402
-from bibtool.library import Library  # noqa: E402
-from bibtool.readers.bibtex import _month, read  # noqa: E402
-from bibtool.text.latex import to_unicode  # noqa: E402
-from bibtool.writers import bibtex as writer  # noqa: E402
+from bibsmith.diagnostics import Report  # noqa: E402
+from bibsmith.library import Library  # noqa: E402
+from bibsmith.readers.bibtex import _month, read  # noqa: E402
+from bibsmith.text.latex import to_unicode  # noqa: E402
+from bibsmith.writers import bibtex as writer  # noqa: E402
 from zotero_csl import DATE_FIELDS, FIELDS, ROLES, TYPES  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "conformance"

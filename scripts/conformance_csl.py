@@ -1,4 +1,4 @@
-"""Score bibtool's formatted lists against citeproc-js (the processor Zotero and Mendeley use).
+"""Score bibsmith's formatted lists against citeproc-js (the processor Zotero and Mendeley use).
 
 Both processors get the same CSL-JSON (without `custom`: the cut-short marker is where we mean to
 differ). The npm package `citeproc` is installed into .conformance/ (git-ignored) on first run.
@@ -48,7 +48,7 @@ def ensure_citeproc_js() -> Path:
     SCRATCH.mkdir(exist_ok=True)
     if not (SCRATCH / "node_modules" / "citeproc").is_dir():
         if not (SCRATCH / "package.json").exists():
-            (SCRATCH / "package.json").write_text('{"name": "bibtool-conformance", "private": true}\n')
+            (SCRATCH / "package.json").write_text('{"name": "bibsmith-conformance", "private": true}\n')
         subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "citeproc"], cwd=SCRATCH, check=True)
     script = SCRATCH / "render.js"
     script.write_text(RENDER_JS)
@@ -63,7 +63,7 @@ def _locale_xml(locale: str) -> str:
 
 def render_js(items: list[dict], style: str, locale: str = "en-US", fmt: str = "text") -> list[str]:
     """Entries as citeproc-js renders them."""
-    from bibtool.writers.formatted import style_path
+    from bibsmith.writers.formatted import style_path
 
     script = ensure_citeproc_js()
     job = {"style": Path(style_path(style)).read_text(encoding="utf-8"), "locale": locale,
@@ -75,8 +75,8 @@ def render_js(items: list[dict], style: str, locale: str = "en-US", fmt: str = "
 
 
 def render_py(items: list[dict], style: str, locale: str = "en-US") -> list[str]:
-    """Entries as bibtool renders them (plain text)."""
-    from bibtool.writers.formatted import entries
+    """Entries as bibsmith renders them (plain text)."""
+    from bibsmith.writers.formatted import entries
 
     return entries(items, style=style, locale=locale, output="text")
 
@@ -88,8 +88,8 @@ def normalize(entry: str) -> str:
 
 def with_math(entry: str) -> str:
     """citeproc-js prints TeX math raw (`$O(n)$`); rendering it is where we mean to differ, so its
-    text is compared after the same math rendering bibtool applies."""
-    from bibtool.csl import texmath
+    text is compared after the same math rendering bibsmith applies."""
+    from bibsmith.csl import texmath
 
     return texmath.MATH.sub(lambda m: texmath.render(m.group(1), "text"), entry)
 
@@ -99,9 +99,9 @@ def load_items(path: Path, limit: int | None = None) -> list[dict]:
     if path.suffix == ".json":
         items = json.loads(path.read_text(encoding="utf-8"))
     else:
-        import bibtool
+        import bibsmith
 
-        items = bibtool.read(str(path)).records
+        items = bibsmith.read(str(path)).records
     return [{k: v for k, v in item.items() if k != "custom"} for item in items[:limit]]
 
 
@@ -121,7 +121,7 @@ def score(items: list[dict], style: str, show: int) -> tuple[int, int, int]:
     for a, b in [(a, b) for a, b in pairs if a != b][:show]:
         print(f"   js: {a}\n   py: {b}")
     if len(theirs) != len(ours):
-        print(f"   entry counts differ: citeproc-js {len(theirs)}, bibtool {len(ours)}")
+        print(f"   entry counts differ: citeproc-js {len(theirs)}, bibsmith {len(ours)}")
     return same, max(len(theirs), len(ours)) - len(unstable), len(unstable)
 
 

@@ -1,7 +1,7 @@
-"""Score bibtool's RIS reader against Zotero's RIS import cases (../shared/conformance/zotero-ris.json).
+"""Score bibsmith's RIS reader against Zotero's RIS import cases (../shared/conformance/zotero-ris.json).
 
 Field by field, as ../shared/conformance/README.md says: each expected Zotero field is mapped to CSL
-once (the tables below), compared with what `bibtool.readers.ris` reads, and counted as a match or a
+once (the tables below), compared with what `bibsmith.readers.ris` reads, and counted as a match or a
 miss. Deliberate differences (Zotero's own choices, not the RIS specs') are listed with a reason and
 left out of the score; Zotero fields with no CSL counterpart in that README are counted as not scored.
 
@@ -20,8 +20,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(REPO))
 
-from bibtool.diagnostics import Report  # noqa: E402
-from bibtool.readers import ris  # noqa: E402
+from bibsmith.diagnostics import Report  # noqa: E402
+from bibsmith.readers import ris  # noqa: E402
 from zotero_csl import DATE_FIELDS, FIELDS, ROLES, TYPES  # noqa: E402
 
 CASES = REPO.parent / "shared" / "conformance" / "zotero-ris.json"
@@ -30,12 +30,12 @@ CASES = REPO.parent / "shared" / "conformance" / "zotero-ris.json"
 ZOTERO_ONLY = {"itemType", "notes", "attachments", "seeAlso", "extra", "itemID"}
 
 
-# TY values where bibtool's CSL type differs from Zotero's item type on purpose.
+# TY values where bibsmith's CSL type differs from Zotero's item type on purpose.
 DELIBERATE_TYPES = {
-    "GEN": "GEN is 'generic' in both specs; Zotero imports it as journalArticle, bibtool as CSL document",
+    "GEN": "GEN is 'generic' in both specs; Zotero imports it as journalArticle, bibsmith as CSL document",
     "UNPB": "Zotero's import map lacks UNPB (it lists UNPD), so it falls back to journalArticle; "
-            "bibtool reads UNPB as CSL article (preprints, unpublished work), the type it writes it for",
-    "GRANT": "Zotero falls back to journalArticle; a grant is not a journal article, bibtool reads CSL document",
+            "bibsmith reads UNPB as CSL article (preprints, unpublished work), the type it writes it for",
+    "GRANT": "Zotero falls back to journalArticle; a grant is not a journal article, bibsmith reads CSL document",
     "INPR": "an in-press paper is an accepted journal article (citation-js agrees); Zotero says manuscript",
     "ANCIENT": "CSL 1.0.2 has `classic` for ancient and classic texts; Zotero has no such type",
     "CLSWK": "CSL 1.0.2 has `classic` for classical works; Zotero has no such type",
@@ -74,7 +74,7 @@ def keywords(text: str) -> set[str]:
 
 def score_item(where: str, ty: str, expected: dict, got: dict, tally: Counter, misses: list[str],
                deliberate: Counter, unscored: Counter) -> None:
-    """Compare one Zotero item with one bibtool record, field by field."""
+    """Compare one Zotero item with one bibsmith record, field by field."""
 
     def check(field: str, want, have) -> None:
         if want == have:
@@ -113,7 +113,7 @@ def score_item(where: str, ty: str, expected: dict, got: dict, tally: Counter, m
         elif field in DATE_FIELDS:
             if not EDTF.match(want):
                 deliberate[f"{field}: Zotero's '0000 text' placeholder for a date that is not a date; "
-                           "bibtool reports it and keeps the text in custom.extra"] += 1
+                           "bibsmith reports it and keeps the text in custom.extra"] += 1
             else:
                 check(field, want, csl_date(got.get(variable)))
         else:

@@ -1,6 +1,6 @@
 """Zotero's item types, fields and creator roles -> CSL, as ../shared/conformance/README.md lists them.
 
-One table for every conformance scorer that compares bibtool's records with Zotero's expected items.
+One table for every conformance scorer that compares bibsmith's records with Zotero's expected items.
 """
 
 # Zotero item type -> CSL type (README "How a harness uses them"). CSL 1.0.2 has no "letter" or

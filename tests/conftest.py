@@ -58,10 +58,10 @@ def bench_corpus():
 
 
 def require_speedup(module, name: str):
-    """A C speed-up (bibtool/<name>.c) to compare with its Python twin: skip when it is not built (no C
+    """A C speed-up (bibsmith/<name>.c) to compare with its Python twin: skip when it is not built (no C
     compiler), but fail under CI=true, which must test both."""
     if module is None:
-        message = f"bibtool.{name} is not built (`make install` builds it with a C compiler): nothing to compare"
+        message = f"bibsmith.{name} is not built (`make install` builds it with a C compiler): nothing to compare"
         if IN_CI:
             pytest.fail(message + ", and CI must build it")
         pytest.skip(message)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-import bibtool
-from bibtool.library import Library
+import bibsmith
+from bibsmith.library import Library
 from conftest import REPO, require_tool
 
 FIXTURES = REPO / "tests" / "fixtures" / "bibtex"
@@ -82,7 +82,7 @@ def compile_biblatex(directory: Path, bib: str) -> tuple[str, str, str]:
 
 def _sample() -> Library:
     (path,) = sorted((REPO / "data").glob("*.txt"))
-    return bibtool.read(path)
+    return bibsmith.read(path)
 
 
 def _hard_cases() -> Library:
@@ -99,7 +99,7 @@ LIBRARIES = {"sample": _sample, "hard-cases": _hard_cases}
 @pytest.mark.parametrize("which", list(LIBRARIES))
 def test_bibtex_output_compiles_cleanly(tmp_path: Path, which: str, style: str) -> None:
     library = LIBRARIES[which]()
-    bib = bibtool.write(library, "bibtex")
+    bib = bibsmith.write(library, "bibtex")
     assert bib.isascii()
     bbl, blg, log = compile_bibtex(tmp_path, bib, style)
     assert re.findall(r"\\bibitem(?:\[[^\]]*\])?\{([^}]*)\}", bbl) and sorted(
@@ -113,7 +113,7 @@ def test_bibtex_output_compiles_cleanly(tmp_path: Path, which: str, style: str) 
 @pytest.mark.parametrize("which", list(LIBRARIES))
 def test_biblatex_output_compiles_cleanly_with_biber(tmp_path: Path, which: str) -> None:
     library = LIBRARIES[which]()
-    bbl, blg, log = compile_biblatex(tmp_path, bibtool.write(library, "biblatex"))
+    bbl, blg, log = compile_biblatex(tmp_path, bibsmith.write(library, "biblatex"))
     assert sorted(re.findall(r"\\entry\{([^}]*)\}", bbl)) == sorted(r["id"] for r in library.records)
     assert re.findall(r"^.*\b(WARN|ERROR)\b.*$", blg, re.M) == []
     assert _latex_problems(log) == []
@@ -122,7 +122,7 @@ def test_biblatex_output_compiles_cleanly_with_biber(tmp_path: Path, which: str)
 
 def test_hard_cases_print_their_letters(tmp_path: Path) -> None:
     # The stacked accents reach the .bbl as the commands we wrote, inside one brace group each.
-    bbl, _, _ = compile_bibtex(tmp_path, bibtool.write(_hard_cases(), "bibtex"), "plain")
+    bbl, _, _ = compile_bibtex(tmp_path, bibsmith.write(_hard_cases(), "bibtex"), "plain")
     assert r"Nguy{\~{\^{e}}}n" in bbl
     assert r"Vi{\^{\d{e}}}t" in bbl
     assert r"\$5 and 50\% more" not in bbl  # plain prints no abstracts

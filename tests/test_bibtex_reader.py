@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from bibtool.cli import app
-from bibtool.readers.bibtex import read
+from bibsmith.cli import app
+from bibsmith.readers.bibtex import read
 from conftest import REPO, require_shared
 
 FIXTURES = REPO / "tests" / "fixtures" / "bibtex"
@@ -233,7 +233,7 @@ def test_iridia_collection_reads_without_a_problem() -> None:
     ],
 )
 def test_logos_and_box_commands_keep_their_text(latex: str, text: str) -> None:
-    from bibtool.text.latex import to_unicode
+    from bibsmith.text.latex import to_unicode
 
     assert to_unicode(latex) == text
 
@@ -248,7 +248,7 @@ LATEX_PIECES = ["Caf\\'e", "na\\\"{\\i}ve", "{\\o}", "\\ss", "--", "---", "~", "
 def test_hand_decoder_agrees_with_pylatexenc(pieces: list[str]) -> None:
     import unicodedata
 
-    from bibtool.text import latex
+    from bibsmith.text import latex
 
     piece = "".join(pieces)
     fast = latex._fast_decode(piece)
@@ -258,7 +258,7 @@ def test_hand_decoder_agrees_with_pylatexenc(pieces: list[str]) -> None:
 
 def test_broken_string_definition_is_an_error_not_a_crash() -> None:
     # Found by fuzzing: an @string with an unclosed quote raised ValueError out of the reader.
-    from bibtool.readers import bibtex as reader
+    from bibsmith.readers import bibtex as reader
 
     library = reader.read('@string{j = "Journal of X}\n@article{a, title={T}, year=2000}\n', "s.bib")
     assert [str(d) for d in library.report] == ["s.bib:1: error: @string j: unclosed quote"]
@@ -267,7 +267,7 @@ def test_broken_string_definition_is_an_error_not_a_crash() -> None:
 
 def test_entry_with_an_empty_key_is_not_taken_for_a_crossref_parent() -> None:
     # Found by fuzzing: an entry keyed "" was looked up as the parent of every entry without crossref.
-    from bibtool.readers import bibtex as reader
+    from bibsmith.readers import bibtex as reader
 
     library = reader.read("@book{, title={Parent}}\n@article{a, title={Child}, year=2000}\n", "e.bib")
     assert sorted(r["title"] for r in library.records) == ["Child", "Parent"]

@@ -1,6 +1,6 @@
 """The fast .bib splitter reads every file it accepts exactly as bibtexparser's splitter does.
 
-The reader is run twice on each input: with the fast splitter, and with BIBTOOL_SIMPLE=1 (bibtexparser
+The reader is run twice on each input: with the fast splitter, and with BIBSMITH_SIMPLE=1 (bibtexparser
 only). Records, positions and every message must be equal. The fast splitter must also accept the
 real collections and the benchmark corpus, or the fast path would never be taken.
 """
@@ -12,15 +12,15 @@ import random
 
 import pytest
 
-from bibtool.readers import bibtex, bibtex_split
+from bibsmith.readers import bibtex, bibtex_split
 from conftest import REPO, require_shared
 
 
 def _read(text: str, monkeypatch, simple: bool):
     if simple:
-        monkeypatch.setenv("BIBTOOL_SIMPLE", "1")
+        monkeypatch.setenv("BIBSMITH_SIMPLE", "1")
     else:
-        monkeypatch.delenv("BIBTOOL_SIMPLE", raising=False)
+        monkeypatch.delenv("BIBSMITH_SIMPLE", raising=False)
     library = bibtex.read(text, "in.bib")
     return library.records, library.positions, [str(item) for item in library.report]
 
@@ -117,7 +117,7 @@ def test_mutated_inputs_read_the_same(monkeypatch):
 
 def test_positions_of_fields_are_lines_of_their_equals_sign(monkeypatch):
     text = "% header\n\n@article{a,\n  title = {x},\n  year = 2001,\n  month = {notamonth},\n  note = undefinedmacro\n}\n"
-    monkeypatch.delenv("BIBTOOL_SIMPLE", raising=False)
+    monkeypatch.delenv("BIBSMITH_SIMPLE", raising=False)
     library = bibtex.read(text, "in.bib")
     lines = sorted(item.position.line for item in library.report)
     assert lines == [3, 7]  # the bad month at the entry, the undefined macro at its field

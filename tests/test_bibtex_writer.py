@@ -1,6 +1,6 @@
 """The BibTeX/BibLaTeX writer: exact entries, protection, escaping, safety, golden files and round trips.
 
-Golden files: run with BIBTOOL_UPDATE_GOLDEN=1 to rewrite tests/golden/bibtex/, then read the diff.
+Golden files: run with BIBSMITH_UPDATE_GOLDEN=1 to rewrite tests/golden/bibtex/, then read the diff.
 """
 
 from __future__ import annotations
@@ -15,19 +15,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import bibtool
-from bibtool.diagnostics import BibtoolError, Report
-from bibtool.library import Library
-from bibtool.readers.bibtex import _month, evaluate, read
-from bibtool.text.bibtexnames import names_from_bibtex
-from bibtool.text.latex import to_latex, to_unicode
-from bibtool.text.titlecase import protect
-from bibtool.writers.bibtex import Options, entry_text
+import bibsmith
+from bibsmith.diagnostics import BibsmithError, Report
+from bibsmith.library import Library
+from bibsmith.readers.bibtex import _month, evaluate, read
+from bibsmith.text.bibtexnames import names_from_bibtex
+from bibsmith.text.latex import to_latex, to_unicode
+from bibsmith.text.titlecase import protect
+from bibsmith.writers.bibtex import Options, entry_text
 from conftest import REPO
 
 FIXTURES = REPO / "tests" / "fixtures" / "bibtex"
 GOLDEN = REPO / "tests" / "golden" / "bibtex"
-UPDATE = os.environ.get("BIBTOOL_UPDATE_GOLDEN") == "1"
+UPDATE = os.environ.get("BIBSMITH_UPDATE_GOLDEN") == "1"
 
 
 def library_of(*records: dict) -> Library:
@@ -160,33 +160,33 @@ def test_names_von_last_jr_first_corporate_and_others() -> None:
 
 def test_character_without_latex_form_is_an_error_naming_record_and_character() -> None:
     library = library_of({"id": "zh2020", "type": "book", "title": "中文 title"})
-    with pytest.raises(BibtoolError):
-        bibtool.write(library, "bibtex")
+    with pytest.raises(BibsmithError):
+        bibsmith.write(library, "bibtex")
     assert [str(d) for d in library.report] == [
-        "bibtool: error: record zh2020: field title: '中' (U+4E2D CJK UNIFIED IDEOGRAPH-4E2D) has no LaTeX form "
+        "bibsmith: error: record zh2020: field title: '中' (U+4E2D CJK UNIFIED IDEOGRAPH-4E2D) has no LaTeX form "
         "(use --unicode for raw UTF-8)",
     ]
-    assert "title = {中文 title}" in bibtool.write(library_of({"id": "zh2020", "type": "book", "title": "中文 title"}),
+    assert "title = {中文 title}" in bibsmith.write(library_of({"id": "zh2020", "type": "book", "title": "中文 title"}),
                                                    "bibtex", unicode=True)
-    assert "title = {中文 title}" in bibtool.write(library_of({"id": "zh2020", "type": "book", "title": "中文 title"}), "biblatex")
+    assert "title = {中文 title}" in bibsmith.write(library_of({"id": "zh2020", "type": "book", "title": "中文 title"}), "biblatex")
 
 
 def test_key_is_kept_and_invalid_keys_are_made_valid() -> None:
     library = library_of({"id": "Smith2020", "type": "book", "title": "T"}, {"id": "a b,c", "type": "book", "title": "U"})
-    text = bibtool.write(library, "bibtex")
+    text = bibsmith.write(library, "bibtex")
     assert text.startswith("@book{Smith2020,\n")
     assert "@book{a-b-c,\n" in text
     assert [str(d) for d in library.report] == [
-        "bibtool: warning: record a b,c: key is not a valid BibTeX key; written as 'a-b-c'"]
+        "bibsmith: warning: record a b,c: key is not a valid BibTeX key; written as 'a-b-c'"]
 
 
 def test_unwritable_variables_are_reported_not_dropped_silently() -> None:
     library = library_of({"id": "k", "type": "book", "title": "T", "original-date": {"date-parts": [[1900]]},
                           "custom": {"organizations": ["deepmind"], "reviewed": True}})
-    bibtool.write(library, "bibtex")
+    bibsmith.write(library, "bibtex")
     assert [str(d) for d in library.report] == [
-        "bibtool: warning: bibtex has no field for original-date (1 records, first k); not written",
-        "bibtool: warning: bibtex has no field for custom.reviewed (1 records, first k); not written",
+        "bibsmith: warning: bibtex has no field for original-date (1 records, first k); not written",
+        "bibsmith: warning: bibtex has no field for custom.reviewed (1 records, first k); not written",
     ]
 
 
@@ -206,18 +206,18 @@ def test_unsafe_tex_is_reported_and_not_written(payload: str, where: str, dialec
         record[where] = f"Math ${payload}$ and text {payload}"
         field = where
     library = library_of({"id": "ok", "type": "book", "title": "Safe"}, record)
-    with pytest.raises(BibtoolError):
-        bibtool.write(library, dialect)
+    with pytest.raises(BibsmithError):
+        bibsmith.write(library, dialect)
     command = payload.split("{")[0].split("5")[0].split("1")[0].split("`")[0]
     (error,) = library.report.errors
-    assert str(error).startswith(f"bibtool: error: record evil: field {field} holds {command}")
+    assert str(error).startswith(f"bibsmith: error: record evil: field {field} holds {command}")
     assert str(error).endswith("which can reach files or the shell when compiled; not written")
 
 
 # ---------------------------------------------------------------- golden files
 def _sample() -> Library:
     (path,) = sorted((REPO / "data").glob("*.txt"))
-    return bibtool.read(path)
+    return bibsmith.read(path)
 
 
 def _hard_cases() -> Library:
@@ -227,9 +227,9 @@ def _hard_cases() -> Library:
 @pytest.mark.parametrize("dialect", ["bibtex", "biblatex"])
 @pytest.mark.parametrize(("name", "load"), [("sample", _sample), ("hard-cases", _hard_cases)], ids=["sample", "hard-cases"])
 def test_golden_output(name: str, load, dialect: str) -> None:
-    text = bibtool.write(load(), dialect)
+    text = bibsmith.write(load(), dialect)
     check_golden(f"{name}.{dialect}.bib", text)
-    assert bibtool.write(load(), dialect) == text  # same input, same output
+    assert bibsmith.write(load(), dialect) == text  # same input, same output
 
 
 REAL_WORLD = sorted(FIXTURES.glob("*.bib"))
@@ -258,7 +258,7 @@ def test_real_world_bib_round_trip_keeps_every_field(path: Path) -> None:
     source = path.read_text(encoding="utf-8")
     library = read(source, path.name)
     assert library.report.errors == []
-    text = bibtool.write(library, dialect)
+    text = bibsmith.write(library, dialect)
     check_golden(f"{path.stem}.roundtrip.bib", text)
     written = dict(_raw_entries(text))
     for key, fields in _raw_entries(source):
@@ -350,7 +350,7 @@ def test_csl_to_bib_to_csl_keeps_title_authors_date_type_and_ids(dialect: str, r
 def test_cli_to_bibtex_is_the_golden_file_and_protect_none_removes_braces() -> None:
     from typer.testing import CliRunner
 
-    from bibtool.cli import app
+    from bibsmith.cli import app
 
     (sample,) = sorted((REPO / "data").glob("*.txt"))
     runner = CliRunner()
@@ -382,8 +382,8 @@ MERGE_FIXTURES = sorted((Path(__file__).parent / "fixtures" / "merge").iterdir()
 
 
 def test_biblatex_links_preprint_and_published_versions_with_related() -> None:
-    library = bibtool.read(MERGE_FIXTURES)
-    entries = {e.key: e for e in bibtexparser.parse_string(bibtool.write(library, "biblatex")).entries}
+    library = bibsmith.read(MERGE_FIXTURES)
+    entries = {e.key: e for e in bibtexparser.parse_string(bibsmith.write(library, "biblatex")).entries}
     assert entries["zaheer2022teacher"]["related"] == "zaheer2023teacher"
     assert entries["zaheer2023teacher"]["related"] == "zaheer2022teacher"
     assert entries["Maldacena:1997re"]["related"] == "hep-th-9711200"
@@ -392,8 +392,8 @@ def test_biblatex_links_preprint_and_published_versions_with_related() -> None:
 
 
 def test_bibtex_reports_the_version_links_it_cannot_hold() -> None:
-    library = bibtool.read(MERGE_FIXTURES)
-    text = bibtool.write(library, "bibtex")
+    library = bibsmith.read(MERGE_FIXTURES)
+    text = bibsmith.write(library, "bibtex")
     assert "related" not in text
     assert "bibtex has no field for custom.related (4 records, first zaheer2022teacher); not written" in [
         d.message for d in library.report]
@@ -409,9 +409,9 @@ def test_private_use_characters_are_removed_and_reported() -> None:
 
 def test_double_hyphens_in_text_stay_two_hyphens() -> None:
     # TeX joins -- into an en dash; a hub text with "--" means two hyphens, and reads back so.
-    library = bibtool.read(sorted((Path(__file__).parent.parent / "data").glob("*.txt")))
+    library = bibsmith.read(sorted((Path(__file__).parent.parent / "data").glob("*.txt")))
     for dialect in ("bibtex", "biblatex"):
-        back = bibtool.loads(bibtool.write(library, dialect), "bibtex", "x.bib")
+        back = bibsmith.loads(bibsmith.write(library, dialect), "bibtex", "x.bib")
         before = {r["id"]: r["abstract"] for r in library.records if "--" in r.get("abstract", "")}
         after = {r["id"]: r["abstract"] for r in back.records if r["id"] in before}
         assert len(before) == 3 and after == before
@@ -419,8 +419,8 @@ def test_double_hyphens_in_text_stay_two_hyphens() -> None:
 
 def test_sample_round_trips_through_biblatex_exactly() -> None:
     # Everything the profile gives, organizations included, comes back from our own BibLaTeX.
-    library = bibtool.read(sorted((Path(__file__).parent.parent / "data").glob("*.txt")))
-    back = bibtool.loads(bibtool.write(library, "biblatex"), "bibtex", "x.bib")
+    library = bibsmith.read(sorted((Path(__file__).parent.parent / "data").glob("*.txt")))
+    back = bibsmith.loads(bibsmith.write(library, "biblatex"), "bibtex", "x.bib")
     assert back.records == library.records
     assert not any("organizations" in d.message for d in library.report)
 
@@ -428,7 +428,7 @@ def test_sample_round_trips_through_biblatex_exactly() -> None:
 def test_writing_on_every_core_gives_the_same_text_and_messages_in_order(monkeypatch) -> None:
     # 600 records (enough for the workers): bad and repeated keys, fields BibTeX cannot hold, private-use
     # characters, unsafe TeX and letters without a LaTeX form, spread over every worker's share.
-    from bibtool.writers import bibtex as writer
+    from bibsmith.writers import bibtex as writer
 
     records = []
     for i in range(600):
@@ -448,13 +448,13 @@ def test_writing_on_every_core_gives_the_same_text_and_messages_in_order(monkeyp
     library = Library(records=records, positions=[None] * len(records))
 
     def written(simple: bool, dialect: str):
-        from bibtool.csl import parallel
+        from bibsmith.csl import parallel
 
         if simple:
-            monkeypatch.setenv("BIBTOOL_SIMPLE", "1")
+            monkeypatch.setenv("BIBSMITH_SIMPLE", "1")
             monkeypatch.setattr(parallel, "workers", lambda items: 1)
         else:
-            monkeypatch.delenv("BIBTOOL_SIMPLE", raising=False)
+            monkeypatch.delenv("BIBSMITH_SIMPLE", raising=False)
             monkeypatch.setattr(parallel, "workers", lambda items: 3)  # two forked shares, whatever the cores
         report = Report()
         text = writer.write(library, Options(dialect=dialect), report)

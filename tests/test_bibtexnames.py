@@ -18,9 +18,9 @@ from bibtexparser.middlewares.names import parse_single_name_into_parts, split_m
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bibtool.text import bibtexnames
-from bibtool.text.bibtexnames import names_from_bibtex
-from bibtool.text.latex import to_unicode
+from bibsmith.text import bibtexnames
+from bibsmith.text.bibtexnames import names_from_bibtex
+from bibsmith.text.latex import to_unicode
 from conftest import require_shared
 
 # ---------------------------------------------------------------- the reference (the reader's code before issue 8)
@@ -331,7 +331,7 @@ def test_results_are_fresh_dicts():
 
 
 def test_simple_switch_reads_with_bibtexparser(monkeypatch):
-    monkeypatch.setenv("BIBTOOL_SIMPLE", "1")
+    monkeypatch.setenv("BIBSMITH_SIMPLE", "1")
     calls = []
     real = bibtexnames.parse_single_name_into_parts
     monkeypatch.setattr(bibtexnames, "parse_single_name_into_parts", lambda *a, **k: calls.append(a) or real(*a, **k))

@@ -15,7 +15,7 @@ BAD = REPO / "tests" / "fixtures" / "profile" / "bad.txt"
 
 
 def run(*args: str, stdin: str | None = None, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bibtool", *args], input=stdin, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "bibsmith", *args], input=stdin, capture_output=True,
                           text=True, cwd=cwd, timeout=120)
 
 
@@ -106,7 +106,7 @@ def test_file_that_fails_to_read() -> None:
 def test_usage_errors_exit_2(sample_path: Path) -> None:
     result = run("convert", str(sample_path), "--to", "nope")
     assert result.returncode == 2
-    assert result.stderr.startswith("bibtool: error: unknown output format 'nope'; choose one of: csl-json, bibtex")
+    assert result.stderr.startswith("bibsmith: error: unknown output format 'nope'; choose one of: csl-json, bibtex")
     result = run("convert", str(sample_path), "--to", "csl-json", "--from", "word")
     assert result.returncode == 2
     assert "unknown input format 'word'" in result.stderr
@@ -147,12 +147,12 @@ def test_export_writes_csl_json(sample_path: Path, tmp_path: Path) -> None:
 
 
 def test_api_is_what_the_cli_uses(sample_path: Path, tmp_path: Path) -> None:
-    import bibtool
+    import bibsmith
 
-    text = bibtool.convert([sample_path], "csl-json", output=tmp_path / "api.json")
+    text = bibsmith.convert([sample_path], "csl-json", output=tmp_path / "api.json")
     assert (tmp_path / "api.json").read_text(encoding="utf-8") == text == run("convert", str(sample_path), "--to", "csl-json").stdout
-    with pytest.raises(bibtool.BibtoolError) as caught:
-        bibtool.convert([BAD], "csl-json", output=tmp_path / "bad.json")
+    with pytest.raises(bibsmith.BibsmithError) as caught:
+        bibsmith.convert([BAD], "csl-json", output=tmp_path / "bad.json")
     assert "unknown month 'Foo'" in str(caught.value)
     assert not (tmp_path / "bad.json").exists()
 

@@ -9,19 +9,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import bibtool
-from bibtool.readers import csljson as reader
-from bibtool.record import problems
+import bibsmith
+from bibsmith.readers import csljson as reader
+from bibsmith.record import problems
 
 
 def test_sample_round_trip_is_lossless(sample_path: Path, tmp_path: Path) -> None:
-    library = bibtool.read(sample_path)
-    first = bibtool.write(library, "csl-json")
+    library = bibsmith.read(sample_path)
+    first = bibsmith.write(library, "csl-json")
     out = tmp_path / "s.json"
     out.write_text(first, encoding="utf-8")
-    again = bibtool.read(out)
+    again = bibsmith.read(out)
     assert again.records == library.records
-    assert bibtool.write(again, "csl-json") == first
+    assert bibsmith.write(again, "csl-json") == first
     assert json.loads(first) == library.records
 
 
@@ -65,7 +65,7 @@ def test_errors_have_line_and_column(text: str, message: str) -> None:
 def test_invalid_type_is_an_error_with_position(tmp_path: Path) -> None:
     path = tmp_path / "t.json"
     path.write_text('[\n{"id": "a", "type": "journal"}\n]', encoding="utf-8")
-    library = bibtool.read(path)
+    library = bibsmith.read(path)
     assert [str(d) for d in library.report] == [f"{path}:2:1: error: record a: type 'journal' is not a CSL type"]
 
 
@@ -85,10 +85,10 @@ records = st.lists(
 @settings(max_examples=100, deadline=None)
 @given(records)
 def test_hypothesis_round_trip(items: list[dict]) -> None:
-    library = bibtool.api.Library()
+    library = bibsmith.api.Library()
     for item in items:
         library.add(dict(item))
-    bibtool.api.normalize(library)
+    bibsmith.api.normalize(library)
     assert all(problems(r) == [] for r in library.records)
-    again = reader.read(bibtool.write(library, "csl-json"), "x.json")
+    again = reader.read(bibsmith.write(library, "csl-json"), "x.json")
     assert again.records == library.records

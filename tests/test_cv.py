@@ -11,26 +11,26 @@ import sys
 import pytest
 from lxml import html as lxml_html
 
-import bibtool
-from bibtool.diagnostics import Report
-from bibtool.library import Library
-from bibtool.text.texsafety import find_unsafe_tex
-from bibtool.writers import cv
+import bibsmith
+from bibsmith.diagnostics import Report
+from bibsmith.library import Library
+from bibsmith.text.texsafety import find_unsafe_tex
+from bibsmith.writers import cv
 
 from conftest import REPO, require_tool
 
 GOLDEN = REPO / "tests" / "golden" / "cv"
-UPDATE = os.environ.get("BIBTOOL_UPDATE_GOLDEN") == "1"
+UPDATE = os.environ.get("BIBSMITH_UPDATE_GOLDEN") == "1"
 SUFFIX = {"html": "html", "markdown": "md", "latex": "tex", "text": "txt"}
 
 
 @pytest.fixture(scope="module")
 def sample(sample_path) -> Library:
-    return bibtool.read(str(sample_path))
+    return bibsmith.read(str(sample_path))
 
 
 def _cv(library: Library, **options) -> str:
-    return bibtool.write(library, "cv", **options)
+    return bibsmith.write(library, "cv", **options)
 
 
 def _library(records: list[dict], owner: str | None = "Ankit Singh Rawat") -> Library:
@@ -213,11 +213,11 @@ def test_no_owner_is_reported_not_guessed():
     out = cv.write(library, cv.Options(output="text"), report)
     assert out.startswith("Publications\n============\n")
     assert [str(d) for d in report] == [
-        "bibtool: warning: no owner name in the input (a profile names one); use --highlight NAME to bold it"]
+        "bibsmith: warning: no owner name in the input (a profile names one); use --highlight NAME to bold it"]
 
 
 def test_cli_cv_and_export(sample_path, tmp_path):
-    run = [sys.executable, "-m", "bibtool"]
+    run = [sys.executable, "-m", "bibsmith"]
     done = subprocess.run([*run, "cv", str(sample_path), "--to", "markdown"], capture_output=True, text=True, cwd=REPO)
     assert done.returncode == 0, done.stderr
     assert done.stdout == (GOLDEN / "cv.md").read_text(encoding="utf-8")

@@ -20,7 +20,7 @@ def test_every_input_format_has_an_example() -> None:
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_example_outputs_are_what_export_makes_now(example: Path, tmp_path: Path) -> None:
     (source,) = example.glob("input.*")
-    result = subprocess.run([sys.executable, "-m", "bibtool", "export", str(source), "--dir", str(tmp_path)],
+    result = subprocess.run([sys.executable, "-m", "bibsmith", "export", str(source), "--dir", str(tmp_path)],
                             capture_output=True, text=True, cwd=REPO, timeout=300)
     assert result.returncode == 0, result.stderr
     made = sorted(p.name for p in tmp_path.iterdir())

@@ -1,4 +1,4 @@
-"""The C field evaluator (bibtool/_fastfields.c) gives exactly what the Python reader gives.
+"""The C field evaluator (bibsmith/_fastfields.c) gives exactly what the Python reader gives.
 
 Each input is read twice with the fast splitter: with the C module and with it switched off (the
 Python `_entry_fields`). Records, positions and every message must be equal, and the C module must
@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bibtool.diagnostics import Report
-from bibtool.readers import bibtex, bibtex_split
+from bibsmith.diagnostics import Report
+from bibsmith.readers import bibtex, bibtex_split
 from conftest import REPO, bench_corpus, require_speedup
 
 FAST = bibtex._fastfields
@@ -26,7 +26,7 @@ def _require_c_module():
 
 
 def _read(text: str, monkeypatch, with_c: bool):
-    monkeypatch.delenv("BIBTOOL_SIMPLE", raising=False)
+    monkeypatch.delenv("BIBSMITH_SIMPLE", raising=False)
     monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 10**12)
     monkeypatch.setattr(bibtex, "_fastfields", FAST if with_c else None)
     library = bibtex.read(text, "in.bib")

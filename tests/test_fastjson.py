@@ -1,4 +1,4 @@
-"""bibtool._fastjson (C) writes every record exactly as csljson._record_text_python does, or raises the same.
+"""bibsmith._fastjson (C) writes every record exactly as csljson._record_text_python does, or raises the same.
 
 The C module is optional (setup.py builds it when a compiler is there): without it the comparisons
 skip, except under CI=true, where they fail, since CI must test both implementations.
@@ -20,9 +20,9 @@ from conftest import REPO, bench_corpus, require_speedup
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bibtool import api
-from bibtool.library import Library
-from bibtool.writers import csljson
+from bibsmith import api
+from bibsmith.library import Library
+from bibsmith.writers import csljson
 
 INPUTS = sorted(REPO.glob("examples/*/input.*")) + sorted(
     path for ext in ("bib", "json", "ris") for path in (REPO / "tests" / "fixtures").rglob(f"*.{ext}"))
@@ -103,11 +103,11 @@ def test_writer_uses_c_unless_simple(fast, corpus_records, monkeypatch) -> None:
     real = fast.record_text
     monkeypatch.setattr(csljson, "_fastjson", type("Spy", (), {
         "record_text": staticmethod(lambda *args: calls.append(1) or real(*args))}))
-    monkeypatch.delenv("BIBTOOL_SIMPLE", raising=False)
+    monkeypatch.delenv("BIBSMITH_SIMPLE", raising=False)
     fast_text = "".join(csljson.write_stream(library, csljson.Options()))
     one = csljson.record_text(library.records[0])
     assert len(calls) == 201
-    monkeypatch.setenv("BIBTOOL_SIMPLE", "1")
+    monkeypatch.setenv("BIBSMITH_SIMPLE", "1")
     simple_text = "".join(csljson.write_stream(library, csljson.Options()))
     assert csljson.record_text(library.records[0]) == one
     assert len(calls) == 201

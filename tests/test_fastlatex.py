@@ -1,4 +1,4 @@
-"""The C to_unicode (bibtool/_fastlatex.c) gives exactly what the Python to_unicode gives, or None.
+"""The C to_unicode (bibsmith/_fastlatex.c) gives exactly what the Python to_unicode gives, or None.
 
 The reference is `latex._to_unicode_python`: to_unicode without the C module and without the cache.
 Every input below goes to both; wherever the C module does not say "not mine" (None), the two texts
@@ -19,9 +19,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bibtool.diagnostics import Report
-from bibtool.readers import bibtex, bibtex_split
-from bibtool.text import bibtexnames, latex
+from bibsmith.diagnostics import Report
+from bibsmith.readers import bibtex, bibtex_split
+from bibsmith.text import bibtexnames, latex
 from conftest import REPO, bench_corpus, require_shared, require_speedup
 
 
@@ -88,7 +88,7 @@ def _reading_calls(text: str, monkeypatch) -> list[str]:
         return latex.to_unicode(value)
 
     with monkeypatch.context() as patch:
-        patch.delenv("BIBTOOL_SIMPLE", raising=False)
+        patch.delenv("BIBSMITH_SIMPLE", raising=False)
         patch.setattr(bibtex, "to_unicode", record)
         patch.setattr(bibtexnames, "to_unicode", record)
         bibtex.read(text, "in.bib")
@@ -97,8 +97,8 @@ def _reading_calls(text: str, monkeypatch) -> list[str]:
 
 @pytest.fixture(autouse=True)
 def _fast_paths_on(monkeypatch):
-    # The reference must be the fast Python path that the C module replaces, not BIBTOOL_SIMPLE's pylatexenc.
-    monkeypatch.delenv("BIBTOOL_SIMPLE", raising=False)
+    # The reference must be the fast Python path that the C module replaces, not BIBSMITH_SIMPLE's pylatexenc.
+    monkeypatch.delenv("BIBSMITH_SIMPLE", raising=False)
 
 
 # ---------------------------------------------------------------- real inputs
@@ -253,7 +253,7 @@ def test_to_unicode_takes_the_c_path_unless_simple(monkeypatch):
     monkeypatch.setattr(latex, "_c_to_unicode", fake)
     assert latex.to_unicode.__wrapped__("taken") == "from C"
     assert latex.to_unicode.__wrapped__("declined") == "declined"  # the Python code decodes it
-    monkeypatch.setenv("BIBTOOL_SIMPLE", "1")
+    monkeypatch.setenv("BIBSMITH_SIMPLE", "1")
     assert latex.to_unicode.__wrapped__("simple") == "simple"
     assert seen == ["taken", "declined"]
 

@@ -1,4 +1,4 @@
-"""The C names_from_bibtex (bibtool/_fastnames.c) gives exactly what the Python code gives, or None.
+"""The C names_from_bibtex (bibsmith/_fastnames.c) gives exactly what the Python code gives, or None.
 
 Two references: `names_from_bibtex` with the C module switched off and its caches cleared (the Python
 fast path, which tests/test_bibtexnames.py holds to bibtexparser), and `_reference_names`
@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bibtool.text import bibtexnames
+from bibsmith.text import bibtexnames
 from conftest import REPO, bench_corpus, require_shared, require_speedup
 from test_bibtexnames import HARD, _name_fields, conformance_name_fields, name_list
 
@@ -30,8 +30,8 @@ def _c():
 
 @pytest.fixture(autouse=True)
 def _fast_paths_on(monkeypatch):
-    # The Python reference must be the fast path that the C module replaces, not BIBTOOL_SIMPLE's.
-    monkeypatch.delenv("BIBTOOL_SIMPLE", raising=False)
+    # The Python reference must be the fast path that the C module replaces, not BIBSMITH_SIMPLE's.
+    monkeypatch.delenv("BIBSMITH_SIMPLE", raising=False)
 
 
 def _outcome(function, raw: str):

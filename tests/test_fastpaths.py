@@ -2,7 +2,7 @@
 
 The simple paths are (a) reading every entry on its own, with nothing carried over from other entries
 (what any caching, chunked or parallel reading must equal), and (b) a whole run with the fast paths
-switched off by `BIBTOOL_SIMPLE=1` (the one switch every fast path must honour: caches, plain-text
+switched off by `BIBSMITH_SIMPLE=1` (the one switch every fast path must honour: caches, plain-text
 bypasses, rendering once for several outputs, work on both cores) and with a different hash seed, so
 that neither a fast path nor set or dict order can change a byte of any output.
 """
@@ -20,7 +20,7 @@ import pytest
 
 from conftest import bench_corpus
 
-from bibtool import api
+from bibsmith import api
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -55,7 +55,7 @@ def test_reading_whole_file_equals_reading_each_entry_alone(corpus_1k):
 # One process per mode reads the inputs once and writes every format; the script prints each output.
 _ALL_OUTPUTS = r"""
 import sys
-from bibtool import api
+from bibsmith import api
 styles = sys.argv[1].split(",")
 library = api.read(sys.argv[2:])
 assert not library.report.has_errors, [str(d) for d in library.report]
@@ -66,10 +66,10 @@ for to in ("csl-json", "bibtex", "biblatex", "ris", "orcid", "text", "html"):
 
 
 def _start(inputs: list[Path], simple: bool, seed: str, styles: str) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if k not in ("BIBTOOL_SIMPLE", "CI")}
+    env = {k: v for k, v in os.environ.items() if k not in ("BIBSMITH_SIMPLE", "CI")}
     env["PYTHONHASHSEED"] = seed
     if simple:
-        env["BIBTOOL_SIMPLE"] = "1"
+        env["BIBSMITH_SIMPLE"] = "1"
     return subprocess.Popen([sys.executable, "-c", _ALL_OUTPUTS, styles, *map(str, inputs)], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

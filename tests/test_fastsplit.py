@@ -1,4 +1,4 @@
-"""The C splitter (bibtool/_fastsplit.c) gives exactly what the regex splitter gives.
+"""The C splitter (bibsmith/_fastsplit.c) gives exactly what the regex splitter gives.
 
 `bibtex_split._split_python` (the regular expressions) is the reference: on every real input, on a
 generated corpus cut at the bounds the parallel reader uses, with and without the fields, on thousands
@@ -19,8 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bibtool.readers import bibtex, bibtex_split
-from bibtool.readers.bibtex_split import RawEntry, RawString, _split_python
+from bibsmith.readers import bibtex, bibtex_split
+from bibsmith.readers.bibtex_split import RawEntry, RawString, _split_python
 from conftest import REPO, bench_corpus, require_shared, require_speedup
 
 FAST = bibtex_split._fastsplit

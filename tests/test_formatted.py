@@ -10,17 +10,17 @@ from pathlib import Path
 
 import pytest
 
-import bibtool
-from bibtool.csl import engine
-from bibtool.diagnostics import Report, UsageError
-from bibtool.library import Library
-from bibtool.text.texsafety import find_unsafe_tex
-from bibtool.writers import formatted
+import bibsmith
+from bibsmith.csl import engine
+from bibsmith.diagnostics import Report, UsageError
+from bibsmith.library import Library
+from bibsmith.text.texsafety import find_unsafe_tex
+from bibsmith.writers import formatted
 
 from conftest import REPO, require_tool
 
 GOLDEN = REPO / "tests" / "golden" / "formatted"
-UPDATE = os.environ.get("BIBTOOL_UPDATE_GOLDEN") == "1"
+UPDATE = os.environ.get("BIBSMITH_UPDATE_GOLDEN") == "1"
 STYLES = ["apa", "ieee", "chicago-author-date", "modern-language-association", "nature",
           "association-for-computing-machinery"]
 SUFFIX = {"text": "txt", "html": "html"}
@@ -28,7 +28,7 @@ SUFFIX = {"text": "txt", "html": "html"}
 
 @pytest.fixture(scope="module")
 def sample(sample_path) -> Library:
-    return bibtool.read(str(sample_path))
+    return bibsmith.read(str(sample_path))
 
 
 def _library(*records: dict) -> Library:
@@ -50,7 +50,7 @@ ARTICLE = {"id": "x", "type": "article-journal", "author": [{"family": "Smith", 
 @pytest.mark.parametrize("output", ["text", "html"])
 @pytest.mark.parametrize("style", STYLES)
 def test_sample_golden(sample, style, output):
-    text = bibtool.write(sample, output, style=style)
+    text = bibsmith.write(sample, output, style=style)
     path = GOLDEN / f"{style}.{SUFFIX[output]}"
     if UPDATE:
         path.write_text(text, encoding="utf-8")
@@ -59,16 +59,16 @@ def test_sample_golden(sample, style, output):
 
 def test_every_sample_entry_is_rendered_once(sample):
     for style in STYLES:
-        lines = bibtool.write(sample, "text", style=style).splitlines()
+        lines = bibsmith.write(sample, "text", style=style).splitlines()
         assert len(lines) == 48
         assert len(set(lines)) == 48
 
 
 def test_apa_sorts_by_author_ieee_keeps_input_order(sample):
-    apa = bibtool.write(sample, "text", style="apa").splitlines()
+    apa = bibsmith.write(sample, "text", style="apa").splitlines()
     assert apa[0].startswith("Awasthi, P., Jain, H., Rawat, A. S., et al. (2020).")
     assert [line.split(",")[0] for line in apa] == sorted((line.split(",")[0] for line in apa), key=str.lower)
-    ieee = bibtool.write(sample, "text", style="ieee").splitlines()
+    ieee = bibsmith.write(sample, "text", style="ieee").splitlines()
     assert ieee[0].startswith("[1] Z. Li, C. You, S. Bhojanapalli, et al., “The Lazy Neuron Phenomenon")
     assert ieee[47].startswith("[48] ")
 
@@ -139,7 +139,7 @@ HOSTILE = [
 @pytest.mark.parametrize("title", HOSTILE)
 def test_html_escapes_every_character_of_data(title):
     record = {**ARTICLE, "title": title, "author": [{"family": "<b onmouseover=x>Evil", "given": "Eve"}]}
-    html = bibtool.write(_library(record), "html", style="apa")
+    html = bibsmith.write(_library(record), "html", style="apa")
     tags = re.findall(r"<[^>]*>", html)
     allowed = {"<i>", "</i>", "<b>", "</b>", "<sup>", "</sup>", "<sub>", "</sub>", "</div>", "</span>",
                '<div class="csl-bib-body">', '<div class="csl-entry">', '<span class="nocase">'}
@@ -159,7 +159,7 @@ def test_html_keeps_csl_rich_text_tags_from_data():
 ])
 def test_latex_title_cannot_run_commands(title):
     record = {**ARTICLE, "title": title}
-    latex = bibtool.write(_library(record), "latex", style="apa")
+    latex = bibsmith.write(_library(record), "latex", style="apa")
     assert find_unsafe_tex(latex) == []
     assert latex.count("{") - latex.count("\\{") == latex.count("}") - latex.count("\\}")
 
@@ -168,7 +168,7 @@ def test_latex_output_compiles(tmp_path):
     pdflatex = require_tool("pdflatex")
     records = [{**ARTICLE, "id": f"r{n}", "title": title} for n, title in enumerate(
         ["\\input{/etc/passwd} & 50% #1 $_x^y$ ~ {}", "Café über naïve 𝒩 μ — “quotes”", "$O(n \\log n)$ sorting"])]
-    body = bibtool.write(_library(*records), "latex", style="ieee")
+    body = bibsmith.write(_library(*records), "latex", style="ieee")
     document = ("\\documentclass{article}\n\\usepackage[utf8]{inputenc}\n\\usepackage[T1]{fontenc}\n"
                 "\\usepackage{textcomp}\n\\begin{document}\n" + body + "\\end{document}\n")
     (tmp_path / "refs.tex").write_text(document, encoding="utf-8")
@@ -195,7 +195,7 @@ def test_style_in_our_styles_folder_comes_first(tmp_path, monkeypatch):
 
 
 def test_unknown_style_and_locale_are_usage_errors(tmp_path):
-    with pytest.raises(UsageError, match="unknown style 'no-such-style'; `bibtool styles WORD` searches"):
+    with pytest.raises(UsageError, match="unknown style 'no-such-style'; `bibsmith styles WORD` searches"):
         formatted.entries([ARTICLE], style="no-such-style")
     with pytest.raises(UsageError, match="style file 'missing.csl' does not exist"):
         formatted.entries([ARTICLE], style="missing.csl")
@@ -241,27 +241,27 @@ def test_list_styles_finds_ids_and_titles():
 
 
 def test_cli_styles_and_convert(sample_path):
-    bibtool_cli = [sys.executable, "-m", "bibtool"]
-    listed = subprocess.run([*bibtool_cli, "styles", "nature"], capture_output=True, text=True, cwd=REPO)
+    bibsmith_cli = [sys.executable, "-m", "bibsmith"]
+    listed = subprocess.run([*bibsmith_cli, "styles", "nature"], capture_output=True, text=True, cwd=REPO)
     assert listed.returncode == 0
     assert "nature\tNature\n" in listed.stdout
-    none = subprocess.run([*bibtool_cli, "styles", "zzzz-no-style"], capture_output=True, text=True, cwd=REPO)
-    assert (none.returncode, none.stderr) == (1, "bibtool: no style matches 'zzzz-no-style'\n")
-    done = subprocess.run([*bibtool_cli, "convert", str(sample_path), "--to", "text", "--style", "ieee"],
+    none = subprocess.run([*bibsmith_cli, "styles", "zzzz-no-style"], capture_output=True, text=True, cwd=REPO)
+    assert (none.returncode, none.stderr) == (1, "bibsmith: no style matches 'zzzz-no-style'\n")
+    done = subprocess.run([*bibsmith_cli, "convert", str(sample_path), "--to", "text", "--style", "ieee"],
                           capture_output=True, text=True, cwd=REPO)
     assert done.returncode == 0
     assert done.stdout == (GOLDEN / "ieee.txt").read_text(encoding="utf-8")
-    bad = subprocess.run([*bibtool_cli, "convert", str(sample_path), "--to", "text", "--style", "nope"],
+    bad = subprocess.run([*bibsmith_cli, "convert", str(sample_path), "--to", "text", "--style", "nope"],
                          capture_output=True, text=True, cwd=REPO)
     assert bad.returncode == 2
-    assert bad.stderr.endswith("bibtool: error: unknown style 'nope'; `bibtool styles WORD` searches the available styles\n")
+    assert bad.stderr.endswith("bibsmith: error: unknown style 'nope'; `bibsmith styles WORD` searches the available styles\n")
 
 
 def test_records_without_title_or_author_are_reported():
     library = _library({"id": "empty", "type": "book", "issued": {"date-parts": [[2001]]}})
     report = Report()
     formatted.write(library, formatted.Options(style="apa"), report)
-    assert [str(d) for d in report] == ["bibtool: warning: record empty has neither title nor author"]
+    assert [str(d) for d in report] == ["bibsmith: warning: record empty has neither title nor author"]
 
 
 from hypothesis import given, settings, strategies as st  # noqa: E402
@@ -279,8 +279,8 @@ def test_any_title_comes_back_as_its_text_from_html_and_never_runs_in_latex(titl
 
     record = {"id": "x", "type": "book", "title": title, "author": [{"family": "Smith", "given": "Ann"}],
               "issued": {"date-parts": [[2020]]}}
-    page = bibtool.write(_library(record), "html", style="ieee")
+    page = bibsmith.write(_library(record), "html", style="ieee")
     shown = lxml_html.fromstring(page).text_content()
     assert " ".join(title.split()) in " ".join(shown.split())
-    latex = bibtool.write(_library(record), "latex", style="ieee")
+    latex = bibsmith.write(_library(record), "latex", style="ieee")
     assert find_unsafe_tex(latex) == []

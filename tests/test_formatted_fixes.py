@@ -1,4 +1,4 @@
-"""Each fix of bibtool.csl over citeproc-py 0.11.1, pinned by the entry citeproc-js prints for the same item.
+"""Each fix of bibsmith.csl over citeproc-py 0.11.1, pinned by the entry citeproc-js prints for the same item.
 
 The expected strings were checked against citeproc-js (scripts/conformance_csl.py) when written.
 """
@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from bibtool.csl import post
-from bibtool.csl.fixes import initialize
-from bibtool.writers.formatted import entries
+from bibsmith.csl import post
+from bibsmith.csl.fixes import initialize
+from bibsmith.writers.formatted import entries
 
 from conftest import REPO
 
@@ -255,8 +255,8 @@ def test_names_without_a_name_element_get_our_fixes(tmp_path):
 
 _FIRST_RENDER = r"""
 import json, sys
-import bibtool
-from bibtool.library import Library
+import bibsmith
+from bibsmith.library import Library
 
 record = {"id": "oord2016", "type": "article", "title": "WaveNet: A Generative Model for Raw Audio",
           "publisher": "arXiv", "genre": "Preprint", "issued": {"date-parts": [[2016, 9, 12]]},
@@ -268,7 +268,7 @@ for _ in range(2):
     for style in ("apa", "ieee", "modern-language-association"):
         library = Library()
         library.add(dict(record))
-        out.append(bibtool.write(library, "text", style=style))
+        out.append(bibsmith.write(library, "text", style=style))
 json.dump(out, sys.stdout)
 """
 
@@ -292,7 +292,7 @@ def test_first_render_in_a_process_is_like_every_later_one():
 
 def test_given_name_tokens_without_letters_are_kept_not_a_crash():
     # Found by fuzzing: a stray " - " in a given name made the initializer index an empty list.
-    from bibtool.csl.fixes import initialize
+    from bibsmith.csl.fixes import initialize
 
     assert initialize("ŁuER - kasz", ". ", True) == "Ł. - kasz"
     assert initialize("- &", ". ", False) == "- &"

@@ -1,5 +1,5 @@
-"""The formatted writer's fast paths (bibtool.csl.speed, rendering on every core) give the same bytes
-as the simple path (BIBTOOL_SIMPLE=1: citeproc-py's own code, one core) in six styles, text and HTML.
+"""The formatted writer's fast paths (bibsmith.csl.speed, rendering on every core) give the same bytes
+as the simple path (BIBSMITH_SIMPLE=1: citeproc-py's own code, one core) in six styles, text and HTML.
 
 Inputs: the sample profile (also five times over), the benchmark's 1k generated corpus, and the first
 400 entries of the IRIDIA bibliography in ../shared (real data; 400 is above the size that turns on
@@ -22,8 +22,8 @@ STYLES = "apa,ieee,chicago-author-date,modern-language-association,nature,acm-si
 # Reads the inputs, keeps the first `limit` records, prints every style in text and HTML.
 _FORMATTED = r"""
 import sys
-from bibtool import api
-from bibtool.writers import formatted
+from bibsmith import api
+from bibsmith.writers import formatted
 styles, limit, repeat = sys.argv[1].split(","), int(sys.argv[2]), int(sys.argv[3])
 library = api.read(sys.argv[4:])
 records = library.records[:limit] * repeat
@@ -35,10 +35,10 @@ for style in styles:
 
 
 def _start(inputs: list[Path], styles: str, limit: int, repeat: int, simple: bool, seed: str) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if k not in ("BIBTOOL_SIMPLE", "CI")}
+    env = {k: v for k, v in os.environ.items() if k not in ("BIBSMITH_SIMPLE", "CI")}
     env["PYTHONHASHSEED"] = seed
     if simple:
-        env["BIBTOOL_SIMPLE"] = "1"
+        env["BIBSMITH_SIMPLE"] = "1"
     return subprocess.Popen([sys.executable, "-c", _FORMATTED, styles, str(limit), str(repeat), *map(str, inputs)], cwd=REPO,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -91,8 +91,8 @@ def test_iridia_is_the_same_on_fast_and_simple_paths():
 def test_any_number_of_shares_gives_one_core_output(style, monkeypatch, sample_path):
     """Cut into many shares, each entry that repeats the names of the last entry of the share before
     is rendered again with them: the output equals one core's, whatever the number of shares."""
-    from bibtool import api
-    from bibtool.csl import engine, parallel
+    from bibsmith import api
+    from bibsmith.csl import engine, parallel
 
     items = api.read([sample_path]).records * 5  # repeated author lists on every side of every cut
     monkeypatch.setattr(parallel, "workers", lambda count: 1)
@@ -104,7 +104,7 @@ def test_any_number_of_shares_gives_one_core_output(style, monkeypatch, sample_p
 
 
 def test_chunks_are_in_order_and_cover_everything():
-    from bibtool.csl import parallel
+    from bibsmith.csl import parallel
 
     items = list(range(1003))
     for count in (1, 2, 3, 4, 7):
@@ -117,7 +117,7 @@ def test_chunks_are_in_order_and_cover_everything():
 
 
 def test_a_failing_child_is_recomputed_here():
-    from bibtool.csl import parallel
+    from bibsmith.csl import parallel
 
     parent = os.getpid()
 
@@ -130,7 +130,7 @@ def test_a_failing_child_is_recomputed_here():
 
 
 def _style(style: str) -> str:
-    from bibtool.writers.formatted import style_path
+    from bibsmith.writers.formatted import style_path
 
     return style_path(style)
 
@@ -140,7 +140,7 @@ def test_sort_text_equals_its_definition():
     import random
     import unicodedata
 
-    from bibtool.csl import fixes
+    from bibsmith.csl import fixes
 
     def definition(text: str) -> str:
         decomposed = unicodedata.normalize("NFKD", text)
@@ -160,7 +160,7 @@ def test_nested_quotes_equals_the_character_walk():
     """post.nested_quotes jumps between quote marks; the walk over every character is its definition."""
     import random
 
-    from bibtool.csl import post
+    from bibsmith.csl import post
 
     def walk(text, outer, inner):
         opens = {outer[0]: "outer", inner[0]: "inner"}
@@ -191,15 +191,15 @@ def test_nested_quotes_equals_the_character_walk():
 def test_one_core_for_small_inputs_simple_runs_and_threaded_callers(monkeypatch):
     import threading
 
-    from bibtool.csl import parallel
+    from bibsmith.csl import parallel
 
     monkeypatch.setattr(parallel.sys, "platform", "linux")
     monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     assert parallel.workers(parallel.MIN_ITEMS - 1) == 1
     assert parallel.workers(1000) == 2
-    monkeypatch.setenv("BIBTOOL_SIMPLE", "1")
+    monkeypatch.setenv("BIBSMITH_SIMPLE", "1")
     assert parallel.workers(1000) == 1
-    monkeypatch.delenv("BIBTOOL_SIMPLE")
+    monkeypatch.delenv("BIBSMITH_SIMPLE")
     stop = threading.Event()
     thread = threading.Thread(target=stop.wait)
     thread.start()
@@ -215,7 +215,7 @@ def test_one_core_for_small_inputs_simple_runs_and_threaded_callers(monkeypatch)
 def test_a_failure_here_ends_the_children(tmp_path):
     import time
 
-    from bibtool.csl import parallel
+    from bibsmith.csl import parallel
 
     parent = os.getpid()
 

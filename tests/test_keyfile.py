@@ -6,11 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import bibtool
-from bibtool import keyfile
-from bibtool.diagnostics import Position, Report
-from bibtool.library import Library
-from bibtool.record import normalize
+import bibsmith
+from bibsmith import keyfile
+from bibsmith.diagnostics import Position, Report
+from bibsmith.library import Library
+from bibsmith.record import normalize
 from conftest import REPO
 
 FIXTURES = REPO / "tests" / "fixtures" / "merge"
@@ -32,7 +32,7 @@ def run(records: list[dict], keys: keyfile.KeyFile) -> Library:
 def reopen(keys: keyfile.KeyFile) -> keyfile.KeyFile:
     """The key file as the next run reads it from disk."""
     report = Report()
-    again = keyfile.parse(keys.updated_text(), "bibtool.keys", report)
+    again = keyfile.parse(keys.updated_text(), "bibsmith.keys", report)
     assert list(report) == []
     return again
 
@@ -41,10 +41,10 @@ def reopen(keys: keyfile.KeyFile) -> keyfile.KeyFile:
 def test_parse_reports_bad_lines_with_their_numbers() -> None:
     report = Report()
     keys = keyfile.parse("# comment\n\nli2024x doi:10.1/x\nlonely\nbad/key arxiv:2101.00001\nli2024y  work:a:b:2024 \n",
-                         "bibtool.keys", report)
+                         "bibsmith.keys", report)
     assert [str(d) for d in report] == [
-        "bibtool.keys:4: error: line has a key but no identity: 'lonely' (expected 'key identity')",
-        "bibtool.keys:5: error: key 'bad/key' holds a '/'; keys never do",
+        "bibsmith.keys:4: error: line has a key but no identity: 'lonely' (expected 'key identity')",
+        "bibsmith.keys:5: error: key 'bad/key' holds a '/'; keys never do",
     ]
     assert keys.keys == {"doi:10.1/x": "li2024x", "work:a:b:2024": "li2024y"}
 
@@ -60,7 +60,7 @@ def test_identities_of_records() -> None:
 # ---------------------------------------------------------------- stable keys
 def test_adding_papers_never_renames_existing_keys_and_the_file_grows() -> None:
     first = [paper("Mechanics of Attention", "Li", 2024), paper("Sparse Models", "Rawat", 2021)]
-    keys = keyfile.KeyFile(path="bibtool.keys")
+    keys = keyfile.KeyFile(path="bibsmith.keys")
     before = run(first, keys)
     assert [r["id"] for r in before.records] == ["li2024mechanics", "rawat2021sparse"]
     text = keys.updated_text()
@@ -83,7 +83,7 @@ def test_adding_papers_never_renames_existing_keys_and_the_file_grows() -> None:
 
 def test_rerun_with_nothing_new_adds_nothing() -> None:
     records = [paper("Sparse Models", "Rawat", 2021)]
-    keys = keyfile.KeyFile(path="bibtool.keys")
+    keys = keyfile.KeyFile(path="bibsmith.keys")
     run(records, keys)
     again = reopen(keys)
     run(records, again)
@@ -91,7 +91,7 @@ def test_rerun_with_nothing_new_adds_nothing() -> None:
 
 
 def test_key_survives_a_new_year_and_new_identifiers() -> None:
-    keys = keyfile.KeyFile(path="bibtool.keys")
+    keys = keyfile.KeyFile(path="bibsmith.keys")
     run([paper("Lazy Neurons", "Li", 2022)], keys)
     later = reopen(keys)
     # The same work, now with a DOI and dated a year later (as a merged record may be): same key.
@@ -101,24 +101,24 @@ def test_key_survives_a_new_year_and_new_identifiers() -> None:
 
 
 def test_a_removed_paper_s_key_is_never_given_to_another() -> None:
-    keys = keyfile.KeyFile(path="bibtool.keys")
+    keys = keyfile.KeyFile(path="bibsmith.keys")
     run([paper("Mechanics of Attention", "Li", 2024)], keys)
     library = run([paper("Mechanics of Vision", "Li", 2024)], reopen(keys))
     assert library.records[0]["id"] == "li2024mechanicsa"
 
 
 def test_recorded_key_wins_over_the_input_key_with_a_warning() -> None:
-    keys = keyfile.KeyFile(path="bibtool.keys")
+    keys = keyfile.KeyFile(path="bibsmith.keys")
     run([paper("Deep Learning", "LeCun", 2015, DOI="10.1038/nature14539")], keys)
     library = run([paper("Deep Learning", "LeCun", 2015, DOI="10.1038/nature14539", id="LeCun2015")], reopen(keys))
     assert library.records[0]["id"] == "lecun2015deep"
     assert [str(d) for d in library.report] == [
-        "in.json:1: warning: input key 'LeCun2015' is not used: bibtool.keys gives this work "
+        "in.json:1: warning: input key 'LeCun2015' is not used: bibsmith.keys gives this work "
         "(doi:10.1038/nature14539) the key 'lecun2015deep'"]
 
 
 def test_two_recorded_works_that_merge_keep_the_older_key_and_the_change_is_a_diff() -> None:
-    keys = keyfile.KeyFile(path="bibtool.keys")
+    keys = keyfile.KeyFile(path="bibsmith.keys")
     run([paper("Deep Learning", "LeCun", 2015, DOI="10.1038/nature14539"),
          paper("Deep Learning Review", "LeCun", 2016, DOI="10.1038/nature14539-review")], keys)
     later = reopen(keys)
@@ -139,7 +139,7 @@ def test_two_recorded_works_that_merge_keep_the_older_key_and_the_change_is_a_di
 
 
 def test_keys_from_old_arxiv_ids_hold_no_slash() -> None:
-    keys = keyfile.KeyFile(path="bibtool.keys")
+    keys = keyfile.KeyFile(path="bibsmith.keys")
     preprint = {"id": "hep-th/9711200", "type": "article", "publisher": "arXiv", "title": "The Large N Limit",
                 "number": "arXiv:hep-th/9711200v3", "author": [{"family": "Maldacena"}], "issued": {"date-parts": [[1997]]}}
     library = run([preprint], keys)
@@ -155,10 +155,10 @@ def test_keys_from_old_arxiv_ids_hold_no_slash() -> None:
 
 # ---------------------------------------------------------------- through the command line
 def test_cli_key_file_keeps_keys_when_papers_are_added(tmp_path: Path) -> None:
-    key_file = tmp_path / "bibtool.keys"
+    key_file = tmp_path / "bibsmith.keys"
 
     def convert(*inputs: Path) -> dict[str, str]:
-        result = subprocess.run([sys.executable, "-m", "bibtool", "convert", *map(str, inputs), "--to", "csl-json",
+        result = subprocess.run([sys.executable, "-m", "bibsmith", "convert", *map(str, inputs), "--to", "csl-json",
                                  "--key-file", str(key_file)], capture_output=True, text=True, cwd=REPO, timeout=120)
         assert result.returncode == 0, result.stderr
         import json
@@ -179,10 +179,10 @@ def test_cli_key_file_keeps_keys_when_papers_are_added(tmp_path: Path) -> None:
     assert key_file.read_text(encoding="utf-8") == grown
 
 
-def test_bibtool_read_with_key_file(tmp_path: Path) -> None:
-    key_file = tmp_path / "bibtool.keys"
+def test_bibsmith_read_with_key_file(tmp_path: Path) -> None:
+    key_file = tmp_path / "bibsmith.keys"
     key_file.write_text("zhou-distill preprint:distillspec-improving-speculative-decoding-via-knowledge-distillation:zhou:2023\n",
                         encoding="utf-8")
-    library = bibtool.read(FIXTURES / "profile.txt", key_file=key_file)
+    library = bibsmith.read(FIXTURES / "profile.txt", key_file=key_file)
     assert [r["id"] for r in library.records] == ["li2022lazy", "zaheer2022teacher", "zhou-distill"]
     assert library.metadata["key_file"].path == str(key_file)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bibtool.text.keys import ascii_fold, assign_keys, base_key, first_title_word
+from bibsmith.text.keys import ascii_fold, assign_keys, base_key, first_title_word
 
 
 def rec(family: str, year: int, title: str, **extra) -> dict:
@@ -67,11 +67,11 @@ def test_malformed_records_get_a_key_not_a_crash() -> None:
 
 
 def test_malformed_csl_json_is_reported_not_a_traceback(tmp_path) -> None:
-    import bibtool
+    import bibsmith
 
     path = tmp_path / "bad.json"
     path.write_text('[{"id": "a", "type": "book", "author": {"family": "X"}, "issued": [2020]}]', encoding="utf-8")
-    library = bibtool.read(path)
+    library = bibsmith.read(path)
     assert [str(d) for d in library.report] == [
         f"{path}:1:2: error: record a: author must be a list of name objects",
         f"{path}:1:2: error: record a: issued must be a CSL date object",

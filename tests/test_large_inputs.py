@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from bibtool import api, io, merge
-from bibtool.readers import bibtex
+from bibsmith import api, io, merge
+from bibsmith.readers import bibtex
 from conftest import bench_corpus, require_shared
 
 
@@ -147,7 +147,7 @@ def test_workers_are_forked_with_the_progress_bar_paused(tmp_path, monkeypatch):
     import io as stdio
     import threading
 
-    from bibtool import progress
+    from bibsmith import progress
 
     class Terminal(stdio.StringIO):
         def isatty(self):

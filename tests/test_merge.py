@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import bibtool
-from bibtool import keyfile, lossreport, merge
-from bibtool.diagnostics import Diagnostic, Level, Position
-from bibtool.library import Library
+import bibsmith
+from bibsmith import keyfile, lossreport, merge
+from bibsmith.diagnostics import Diagnostic, Level, Position
+from bibsmith.library import Library
 from conftest import REPO, require_shared
 
 FIXTURES = Path("tests/fixtures/merge")  # relative: positions in golden files do not name this machine
@@ -28,7 +28,7 @@ def read_fixture(prefer: str = "both") -> Library:
     here = os.getcwd()
     os.chdir(REPO)
     try:
-        return bibtool.read(SOURCES, prefer=prefer)
+        return bibsmith.read(SOURCES, prefer=prefer)
     finally:
         os.chdir(here)
 
@@ -234,7 +234,7 @@ def test_fixture_merged_output_matches_golden() -> None:
     library = read_fixture()
     assert [str(d) for d in library.report] == [
         "tests/fixtures/merge/zotero.ris:1: warning: key 'hep-th/9711200' is now 'hep-th-9711200': keys hold no '/'"]
-    assert bibtool.write(library, "csl-json") == (GOLDEN / "merged.csl.json").read_text(encoding="utf-8")
+    assert bibsmith.write(library, "csl-json") == (GOLDEN / "merged.csl.json").read_text(encoding="utf-8")
 
 
 def test_fixture_same_paper_from_three_sources_field_by_field() -> None:
@@ -305,12 +305,12 @@ def test_merged_records_validate_against_the_official_csl_schema() -> None:
 
 def test_report_file_and_one_line_summary_golden(tmp_path: Path) -> None:
     report = tmp_path / "report.txt"
-    result = subprocess.run([sys.executable, "-m", "bibtool", "convert", *SOURCES, "--to", "csl-json",
+    result = subprocess.run([sys.executable, "-m", "bibsmith", "convert", *SOURCES, "--to", "csl-json",
                              "--report", str(report)], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == [
         "tests/fixtures/merge/zotero.ris:1: warning: key 'hep-th/9711200' is now 'hep-th-9711200': keys hold no '/'",
-        f"bibtool: 15 records read, 5 duplicates merged into 4 records, 2 preprint/published pairs linked; "
+        f"bibsmith: 15 records read, 5 duplicates merged into 4 records, 2 preprint/published pairs linked; "
         f"10 listed; 0 format warnings; report in {report}",
     ]
     assert report.read_text(encoding="utf-8") == (GOLDEN / "report.txt").read_text(encoding="utf-8")
@@ -318,35 +318,35 @@ def test_report_file_and_one_line_summary_golden(tmp_path: Path) -> None:
 
 def test_merging_the_output_with_its_sources_changes_nothing(tmp_path: Path) -> None:
     first = tmp_path / "first.json"
-    first.write_text(bibtool.write(read_fixture(), "csl-json"), encoding="utf-8")
+    first.write_text(bibsmith.write(read_fixture(), "csl-json"), encoding="utf-8")
     import os
 
     here = os.getcwd()
     os.chdir(REPO)
     try:
-        again = bibtool.read([str(first), *SOURCES])
+        again = bibsmith.read([str(first), *SOURCES])
     finally:
         os.chdir(here)
     assert [str(d) for d in again.report] == []
-    assert bibtool.write(again, "csl-json") == first.read_text(encoding="utf-8")
+    assert bibsmith.write(again, "csl-json") == first.read_text(encoding="utf-8")
     assert again.metadata["merge_log"].summary() == (
         "25 records read, 15 duplicates merged into 10 records, 2 preprint/published pairs linked")
 
 
 def test_cli_prefer_published_lists_only_published_versions() -> None:
-    result = subprocess.run([sys.executable, "-m", "bibtool", "convert", *SOURCES, "--to", "csl-json",
+    result = subprocess.run([sys.executable, "-m", "bibsmith", "convert", *SOURCES, "--to", "csl-json",
                              "--prefer", "published"], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert result.returncode == 0, result.stderr
     ids = [r["id"] for r in json.loads(result.stdout)]
     assert ids == ["li2022lazy", "zhou2023distillspec", "zaheer2023teacher", "Maldacena:1997re", "lecun2015deep",
                    "sutton2018reinforcement", "goodfellow2016deep", "sutton1998reinforcement"]
     assert result.stderr.splitlines()[-1] == (
-        "bibtool: 15 records read, 5 duplicates merged into 4 records, 2 preprint/published pairs linked, "
+        "bibsmith: 15 records read, 5 duplicates merged into 4 records, 2 preprint/published pairs linked, "
         "2 hidden by --prefer; 8 listed; 0 format warnings")
 
 
 def test_cli_rejects_an_unknown_prefer_value() -> None:
-    result = subprocess.run([sys.executable, "-m", "bibtool", "convert", *SOURCES, "--to", "csl-json",
+    result = subprocess.run([sys.executable, "-m", "bibsmith", "convert", *SOURCES, "--to", "csl-json",
                              "--prefer", "newest"], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert result.returncode == 2 and result.stdout == ""
     assert "'newest' is not one of 'both', 'published', 'preprint'" in result.stderr
@@ -367,11 +367,11 @@ def test_report_puts_format_losses_under_their_record() -> None:
         "  read: tests/fixtures/merge/zotero.ris:20: warning: guessed the month",
         "  bibtex: tests/fixtures/merge/profile.txt:12: warning: abstract dropped",
     ]
-    assert "not about one record:\n  bibtex: bibtool: warning: no field for custom.organizations\n" in text
+    assert "not about one record:\n  bibtex: bibsmith: warning: no field for custom.organizations\n" in text
 
 
 def test_one_source_without_duplicates_is_left_alone(sample_path: Path) -> None:
-    library = bibtool.read(sample_path)
+    library = bibsmith.read(sample_path)
     assert "merge_log" not in library.metadata
     assert len(library) == 48 and not any("related" in r.get("custom", {}) for r in library.records)
 

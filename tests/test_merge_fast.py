@@ -13,8 +13,8 @@ from typing import Any, Iterable
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bibtool import merge
-from bibtool.text import keys
+from bibsmith import merge
+from bibsmith.text import keys
 
 _SPECIAL_ASCII = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe", "Œ": "OE",
                                 "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "þ": "th", "ı": "i"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bibtool.text.names import display_name, split_name
+from bibsmith.text.names import display_name, split_name
 
 G, F, P, S, L = "given", "family", "non-dropping-particle", "suffix", "literal"
 

@@ -13,8 +13,8 @@ import jsonschema
 import pytest
 from lxml import etree
 
-import bibtool
-from bibtool.readers import orcid as reader
+import bibsmith
+from bibsmith.readers import orcid as reader
 from conftest import REPO, require_shared
 
 FIXTURES = REPO / "tests" / "fixtures" / "orcid"
@@ -114,7 +114,7 @@ def test_fixtures_are_valid_orcid(shared: Path) -> None:
 @pytest.mark.parametrize("name", ["works-summary.xml", "record-export.xml", "full-work.xml"])
 def test_records_validate_against_the_csl_schema(name: str) -> None:
     schema = json.loads(require_shared("schemas", "csl", "csl-data.json").read_text(encoding="utf-8"))
-    library = bibtool.read(FIXTURES / name)  # detected by content, normalized (keys assigned)
+    library = bibsmith.read(FIXTURES / name)  # detected by content, normalized (keys assigned)
     assert not library.report.has_errors
     jsonschema.validate(library.records, schema)
 
@@ -150,7 +150,7 @@ def test_unreadable_citation_is_reported_and_the_work_still_read() -> None:
 def test_cli_reads_orcid_by_content(tmp_path: Path) -> None:
     path = tmp_path / "export.txt"  # no .xml suffix: found by content
     path.write_text((FIXTURES / "works-summary.xml").read_text(encoding="utf-8"), encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "bibtool", "convert", str(path), "--to", "csl-json"],
+    result = subprocess.run([sys.executable, "-m", "bibsmith", "convert", str(path), "--to", "csl-json"],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert [r["title"] for r in json.loads(result.stdout)] == ["Learning to Rank Citations", "Sparse Retrieval at Scale"]

@@ -13,13 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-import bibtool
-from bibtool import api
-from bibtool.diagnostics import BibtoolError, Position, Report, UsageError
-from bibtool.library import Library
-from bibtool.readers import orcid as reader
-from bibtool.text.names import display_name
-from bibtool.writers import orcid as writer
+import bibsmith
+from bibsmith import api
+from bibsmith.diagnostics import BibsmithError, Position, Report, UsageError
+from bibsmith.library import Library
+from bibsmith.readers import orcid as reader
+from bibsmith.text.names import display_name
+from bibsmith.writers import orcid as writer
 from conftest import REPO, require_shared
 
 GOLDEN = REPO / "tests" / "golden" / "orcid"
@@ -35,9 +35,9 @@ def bulk_xsd() -> etree.XMLSchema:
 
 
 def assert_golden(name: str, text: str) -> None:
-    """Compare with tests/golden/orcid/NAME; BIBTOOL_UPDATE_GOLDEN=1 rewrites it (then read the diff)."""
+    """Compare with tests/golden/orcid/NAME; BIBSMITH_UPDATE_GOLDEN=1 rewrites it (then read the diff)."""
     path = GOLDEN / name
-    if os.environ.get("BIBTOOL_UPDATE_GOLDEN") == "1":
+    if os.environ.get("BIBSMITH_UPDATE_GOLDEN") == "1":
         path.write_text(text, encoding="utf-8")
     assert text == path.read_text(encoding="utf-8")
 
@@ -57,23 +57,23 @@ def feed(library: Library, **options: Any) -> tuple[str, list[str]]:
 # --- the sample -------------------------------------------------------------------------------------
 
 def test_sample_feed_is_valid_and_says_what_orcid_will_refuse(sample_path: Path, bulk_xsd) -> None:
-    library = bibtool.read(sample_path)
+    library = bibsmith.read(sample_path)
     text, diagnostics = feed(library)
     root = assert_valid(bulk_xsd, text)
     works = root.findall(f"{W}work")
     assert len(works) == 48
     assert diagnostics == [
-        "bibtool: warning: none of the 48 works has an arXiv id or DOI (a 'self' external id): ORCID refuses to "
+        "bibsmith: warning: none of the 48 works has an arXiv id or DOI (a 'self' external id): ORCID refuses to "
         "post a work without one; add each paper's arXiv id (number = arXiv:ID) or DOI before uploading",
-        "bibtool: warning: 40 of 48 works list only their first authors (the source said 'et al.'); "
+        "bibsmith: warning: 40 of 48 works list only their first authors (the source said 'et al.'); "
         "ORCID's contributor list cannot say so",
-        "bibtool: warning: ORCID works have no element for: custom.arxiv_category (48 works), "
+        "bibsmith: warning: ORCID works have no element for: custom.arxiv_category (48 works), "
         "custom.organizations (5 works), keyword (48 works); left out of the works",
     ]
 
 
 def test_sample_works_carry_each_record(sample_path: Path) -> None:
-    library = bibtool.read(sample_path)
+    library = bibsmith.read(sample_path)
     text, _ = feed(library)
     works = etree.fromstring(text.encode("utf-8")).findall(f"{W}work")
     for record, work in zip(library.records, works, strict=True):
@@ -91,7 +91,7 @@ def test_sample_works_carry_each_record(sample_path: Path) -> None:
 
 
 def test_sample_round_trips_through_orcid(sample_path: Path) -> None:
-    library = bibtool.read(sample_path)
+    library = bibsmith.read(sample_path)
     text, _ = feed(library)
     back = reader.read(text, "feed.xml")
     # organizations have no ORCID element; they travel in the work's BibTeX citation
@@ -109,7 +109,7 @@ def test_arxiv_paper_gets_its_abstract_page_as_url() -> None:
 
 
 def test_sample_first_work_exactly(sample_path: Path) -> None:
-    library = bibtool.read(sample_path)
+    library = bibsmith.read(sample_path)
     library.records[:] = library.records[:1]
     library.records[0]["abstract"] = library.records[0]["abstract"][:60]
     text, _ = feed(library)
@@ -119,7 +119,7 @@ def test_sample_first_work_exactly(sample_path: Path) -> None:
 # --- hard cases ---------------------------------------------------------------------------------------
 
 def test_hard_cases_validate_and_match_golden(bulk_xsd) -> None:
-    library = bibtool.read(HARD)
+    library = bibsmith.read(HARD)
     assert not library.report.has_errors
     text, _ = feed(library)
     root = assert_valid(bulk_xsd, text)
@@ -128,7 +128,7 @@ def test_hard_cases_validate_and_match_golden(bulk_xsd) -> None:
 
 
 def test_hard_cases_diagnostics() -> None:
-    _, diagnostics = feed(bibtool.read(HARD))
+    _, diagnostics = feed(bibsmith.read(HARD))
     assert [d.replace(str(HARD), "HARD") for d in diagnostics] == [
         "HARD:2:3: warning: oord2023sparse: abstract has 6919 characters; ORCID takes at most 5000, "
         "cut at a word boundary",
@@ -138,15 +138,15 @@ def test_hard_cases_diagnostics() -> None:
         "post a work without one",
         "HARD:389:3: warning: lee2024noids: has no arXiv id or DOI (a 'self' external id); ORCID refuses to "
         "post a work without one",
-        "bibtool: warning: 1 of 7 works list only their first authors (the source said 'et al.'); "
+        "bibsmith: warning: 1 of 7 works list only their first authors (the source said 'et al.'); "
         "ORCID's contributor list cannot say so",
-        "bibtool: warning: ORCID works have no element for: custom.arxiv_category (1 work), keyword (1 work), "
+        "bibsmith: warning: ORCID works have no element for: custom.arxiv_category (1 work), keyword (1 work), "
         "page (1 work), publisher (1 work), volume (1 work); left out of the works",
     ]
 
 
 def test_children_follow_the_xsd_order() -> None:
-    text, _ = feed(bibtool.read(HARD))
+    text, _ = feed(bibsmith.read(HARD))
     first = etree.fromstring(text.encode("utf-8"))[0]
     order = [child.tag.split("}")[1] for child in first]
     expected = ["title", "short-description", "citation", "type", "publication-date", "external-ids", "url",
@@ -156,7 +156,7 @@ def test_children_follow_the_xsd_order() -> None:
 
 
 def test_long_abstract_is_cut_at_a_word_boundary() -> None:
-    library = bibtool.read(HARD)
+    library = bibsmith.read(HARD)
     original = library.records[0]["abstract"]
     text, _ = feed(library)
     cut = etree.fromstring(text.encode("utf-8"))[0].findtext(f"{W}short-description")
@@ -233,7 +233,7 @@ def test_invalid_input_is_an_error_and_nothing_is_written(changes: dict, message
     library = one(**changes)
     _, diagnostics = feed(library)
     assert [d for d in diagnostics if ": error: " in d] == [message]
-    with pytest.raises(BibtoolError):
+    with pytest.raises(BibsmithError):
         api.write(library, "orcid")
 
 
@@ -309,14 +309,14 @@ def test_orcid_to_orcid_keeps_contributor_orcid_ids_and_roles(bulk_xsd) -> None:
         (None, "OpenAI Research", "additional", "author"),
         (None, "Grace Hopper", "first", "editor"),
     ]
-    assert diagnostics == ["bibtool: warning: ORCID works have no element for: custom.extra.country (1 work); "
+    assert diagnostics == ["bibsmith: warning: ORCID works have no element for: custom.extra.country (1 work); "
                            "left out of the works"]
 
 
 # --- batches --------------------------------------------------------------------------------------------
 
 def test_batches_are_files_of_at_most_n_works(sample_path: Path, tmp_path: Path, bulk_xsd) -> None:
-    library = bibtool.read(sample_path)
+    library = bibsmith.read(sample_path)
     files = api.outputs(library, "orcid", str(tmp_path / "works.xml"), batch_size=20)
     assert [Path(path).name for path, _ in files] == ["works-001.xml", "works-002.xml", "works-003.xml"]
     counts = [len(assert_valid(bulk_xsd, text)) for _, text in files]
@@ -327,7 +327,7 @@ def test_batches_are_files_of_at_most_n_works(sample_path: Path, tmp_path: Path,
 
 @pytest.mark.parametrize("size", [101, 0])
 def test_batch_size_outside_1_to_100_is_a_usage_error(sample_path: Path, tmp_path: Path, size: int) -> None:
-    library = bibtool.read(sample_path)
+    library = bibsmith.read(sample_path)
     with pytest.raises(UsageError) as failure:
         api.outputs(library, "orcid", str(tmp_path / "works.xml"), batch_size=size)
     assert str(failure.value) == f"--batch-size {size}: ORCID takes 1 to 100 works per request"
@@ -335,13 +335,13 @@ def test_batch_size_outside_1_to_100_is_a_usage_error(sample_path: Path, tmp_pat
 
 def test_batches_need_an_output_file(sample_path: Path) -> None:
     with pytest.raises(UsageError) as failure:
-        feed(bibtool.read(sample_path), batch_size=10)
+        feed(bibsmith.read(sample_path), batch_size=10)
     assert str(failure.value) == ("--batch-size 10 splits 48 works into several files; give an output path "
                                   "(-o works.xml writes works-001.xml, works-002.xml, ...)")
 
 
 def test_one_batch_needs_no_output_file(sample_path: Path, bulk_xsd) -> None:
-    text, _ = feed(bibtool.read(sample_path), batch_size=48)
+    text, _ = feed(bibsmith.read(sample_path), batch_size=48)
     assert len(assert_valid(bulk_xsd, text)) == 48
 
 
@@ -350,13 +350,13 @@ def test_more_than_100_works_in_one_feed_is_a_warning() -> None:
     for n in range(101):
         library.add({"id": f"k{n}", "type": "article-journal", "title": f"T{n}", "DOI": f"10.1/{n}"})
     _, diagnostics = feed(library)
-    assert diagnostics == ["bibtool: warning: 101 works in one feed; ORCID takes at most 100 per request: "
+    assert diagnostics == ["bibsmith: warning: 101 works in one feed; ORCID takes at most 100 per request: "
                            "split it with --batch-size 100 -o FILE"]
 
 
 def test_cli_writes_batches(sample_path: Path, tmp_path: Path, bulk_xsd) -> None:
     out = tmp_path / "feed" / "orcid.xml"
-    result = subprocess.run([sys.executable, "-m", "bibtool", "convert", str(sample_path), "--to", "orcid",
+    result = subprocess.run([sys.executable, "-m", "bibsmith", "convert", str(sample_path), "--to", "orcid",
                              "--batch-size", "25", "-o", str(out)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
@@ -367,10 +367,10 @@ def test_cli_writes_batches(sample_path: Path, tmp_path: Path, bulk_xsd) -> None
 
 def test_cli_refuses_a_batch_size_over_100(sample_path: Path, tmp_path: Path) -> None:
     out = tmp_path / "works.xml"
-    result = subprocess.run([sys.executable, "-m", "bibtool", "convert", str(sample_path), "--to", "orcid",
+    result = subprocess.run([sys.executable, "-m", "bibsmith", "convert", str(sample_path), "--to", "orcid",
                              "--batch-size", "101", "-o", str(out)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
-    assert result.stderr.splitlines()[-1] == "bibtool: error: --batch-size 101: ORCID takes 1 to 100 works per request"
+    assert result.stderr.splitlines()[-1] == "bibsmith: error: --batch-size 101: ORCID takes 1 to 100 works per request"
     assert list(tmp_path.iterdir()) == []
 
 
@@ -379,7 +379,7 @@ def test_cli_writes_nothing_when_a_record_breaks_a_rule(tmp_path: Path) -> None:
     source.write_text('[{"id": "old", "type": "book", "title": "Old", "issued": {"date-parts": [[1850]]}}]',
                       encoding="utf-8")
     out = tmp_path / "works.xml"
-    result = subprocess.run([sys.executable, "-m", "bibtool", "convert", str(source), "--to", "orcid", "-o", str(out)],
+    result = subprocess.run([sys.executable, "-m", "bibsmith", "convert", str(source), "--to", "orcid", "-o", str(out)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert f"{source}:1:2: error: old: year 1850 is outside 1900-2100, which ORCID accepts" in result.stderr.splitlines()
@@ -440,15 +440,15 @@ def test_round_trip_keeps_title_authors_date_type_ids_and_abstract(record: dict[
 
 
 def test_linked_versions_carry_version_of_ids(bulk_xsd) -> None:
-    import bibtool
+    import bibsmith
 
-    library = bibtool.read(sorted((REPO / "tests" / "fixtures" / "merge").iterdir()))
+    library = bibsmith.read(sorted((REPO / "tests" / "fixtures" / "merge").iterdir()))
     by_id = {r["id"]: r for r in library.records}
     assert writer.external_ids(by_id["zaheer2023teacher"])[-1] == (
         "arxiv", "2208.06825", "https://arxiv.org/abs/2208.06825", "version-of")
     # the published paper's own arXiv id is the preprint's: it is not listed twice
     assert [i for i in writer.external_ids(by_id["hep-th-9711200"]) if i[3] == "version-of"] == [
         ("doi", "10.4310/ATMP.1998.v2.n2.a1", "https://doi.org/10.4310/ATMP.1998.v2.n2.a1", "version-of")]
-    text = bibtool.write(library, "orcid")
+    text = bibsmith.write(library, "orcid")
     assert text.count("<common:external-id-relationship>version-of</common:external-id-relationship>") == 3
     assert bulk_xsd.validate(etree.fromstring(text.encode("utf-8")))

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import bibtool
-from bibtool.readers import profile
+import bibsmith
+from bibsmith.readers import profile
 
 from conftest import REPO, require_shared
 
@@ -26,22 +26,22 @@ def _csl_validator():
 
 
 def test_sample_matches_golden_csl_json(sample_path: Path) -> None:
-    library = bibtool.read(sample_path)
+    library = bibsmith.read(sample_path)
     assert not library.report.has_errors
     assert list(library.report) == []
-    text = bibtool.write(library, "csl-json")
+    text = bibsmith.write(library, "csl-json")
     assert text == GOLDEN.read_text(encoding="utf-8")
 
 
 def test_sample_has_48_records_valid_against_official_schema(sample_path: Path) -> None:
-    records = bibtool.read(sample_path).records
+    records = bibsmith.read(sample_path).records
     assert len(records) == 48
     errors = sorted(_csl_validator().iter_errors(records), key=str)
     assert errors == []
 
 
 def test_sample_header_is_library_metadata(sample_path: Path) -> None:
-    assert bibtool.read(sample_path).metadata == {
+    assert bibsmith.read(sample_path).metadata == {
         "owner": "Ankit Singh Rawat",
         "primary_category": "cs.LG",
         "primary_category_code": "LG",
@@ -55,7 +55,7 @@ def test_sample_header_is_library_metadata(sample_path: Path) -> None:
 
 
 def test_first_paper_fields_exact(sample_path: Path) -> None:
-    library = bibtool.read(sample_path)
+    library = bibsmith.read(sample_path)
     first = library.records[0]
     assert first == {
         "type": "article",
@@ -75,11 +75,11 @@ def test_first_paper_fields_exact(sample_path: Path) -> None:
     }
     assert first["abstract"].startswith("This paper studies the curious phenomenon")
     assert first["abstract"].endswith("better calibration for their prediction confidence.")
-    assert library.positions[0] == bibtool.api.Position(str(sample_path), 12)
+    assert library.positions[0] == bibsmith.api.Position(str(sample_path), 12)
 
 
 def test_math_and_categories_kept(sample_path: Path) -> None:
-    by_id = {r["id"]: r for r in bibtool.read(sample_path).records}
+    by_id = {r["id"]: r for r in bibsmith.read(sample_path).records}
     assert by_id["yun2020connections"]["title"].startswith("$O(n)$ Connections are Expressive Enough")
     assert by_id["ji2024efficient"]["custom"]["arxiv_category"] == "cs.IR"
     assert by_id["gandikota2020reliable"]["keyword"] == "cs.DC"
@@ -107,7 +107,7 @@ def test_messy_profile_gives_identical_records(sample_path: Path) -> None:
 def test_messy_file_through_the_api(tmp_path: Path, sample_path: Path) -> None:
     messy = tmp_path / "messy.txt"
     messy.write_bytes(_messy(sample_path.read_text(encoding="utf-8")).encode("utf-8"))
-    assert bibtool.read(messy).records == bibtool.read(sample_path).records
+    assert bibsmith.read(messy).records == bibsmith.read(sample_path).records
 
 
 BAD_MESSAGES = [
@@ -121,12 +121,12 @@ BAD_MESSAGES = [
 
 @pytest.mark.parametrize("expected", BAD_MESSAGES, ids=["bad-month", "feb-30", "no-title", "no-authors", "unknown-category"])
 def test_bad_paper_messages(expected: str) -> None:
-    library = bibtool.read(str(BAD))
+    library = bibsmith.read(str(BAD))
     assert expected in [str(d) for d in library.report]
 
 
 def test_all_bad_papers_reported_in_one_run() -> None:
-    library = bibtool.read(str(BAD))
+    library = bibsmith.read(str(BAD))
     assert [str(d) for d in library.report] == BAD_MESSAGES
     assert [r["title"] for r in library.records] == ["A Good Paper With an Unknown Category"]
     assert library.records[0]["custom"] == {"extra": {"category": "XQ"}}
@@ -182,8 +182,8 @@ def test_mutated_sample_never_crashes(sample_path: Path, data: st.DataObject) ->
             lines[index] = data.draw(st.text(max_size=30))
         else:
             lines[index] = ""
-    library = bibtool.loads("\n".join(lines), "profile", "m.txt")
-    bibtool.api.normalize(library)
+    library = bibsmith.loads("\n".join(lines), "profile", "m.txt")
+    bibsmith.api.normalize(library)
     assert all(str(d).startswith("m.txt") for d in library.report)
     assert len({r["id"] for r in library.records}) == len(library.records)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bibtool import progress
+from bibsmith import progress
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -110,9 +110,9 @@ def _large_csl_json(path: Path) -> None:
 
 
 def _run_with_stderr_on_a_terminal(args: list[str], env: dict[str, str]) -> tuple[str, int]:
-    """Run bibtool with standard error on a pseudo-terminal; what it drew there and the exit code."""
+    """Run bibsmith with standard error on a pseudo-terminal; what it drew there and the exit code."""
     master, slave = pty.openpty()
-    process = subprocess.Popen([sys.executable, "-m", "bibtool", *args], cwd=REPO, env=env,
+    process = subprocess.Popen([sys.executable, "-m", "bibsmith", *args], cwd=REPO, env=env,
                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave)
     os.close(slave)
     chunks = []
@@ -150,7 +150,7 @@ def test_cli_shows_the_bar_on_a_terminal_and_the_data_is_unchanged(large_input, 
     assert code == 0
     assert f"reading {large_input.name}" in drawn
     assert "\x1b[" in drawn
-    piped = subprocess.run([sys.executable, "-m", "bibtool", "convert", str(large_input), "--to", "csl-json"],
+    piped = subprocess.run([sys.executable, "-m", "bibsmith", "convert", str(large_input), "--to", "csl-json"],
                            cwd=REPO, env=_env(), capture_output=True, text=True, check=True)
     assert out.read_text(encoding="utf-8") == piped.stdout
 
@@ -163,7 +163,7 @@ def test_cli_draws_nothing_in_ci_even_on_a_terminal(large_input, tmp_path):
 
 
 def test_cli_draws_nothing_into_a_pipe(large_input):
-    piped = subprocess.run([sys.executable, "-m", "bibtool", "convert", str(large_input), "--to", "csl-json"],
+    piped = subprocess.run([sys.executable, "-m", "bibsmith", "convert", str(large_input), "--to", "csl-json"],
                            cwd=REPO, env=_env(), capture_output=True, text=True, check=True)
     assert piped.stderr == ""
     assert json.loads(piped.stdout)[0]["id"] == "item0"

@@ -10,9 +10,9 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
-import bibtool
-from bibtool.cli import app
-from bibtool.readers import ris
+import bibsmith
+from bibsmith.cli import app
+from bibsmith.readers import ris
 
 from conftest import REPO, require_shared
 
@@ -188,7 +188,7 @@ def test_names() -> None:
 def test_read_by_suffix_and_by_content(tmp_path: Path) -> None:
     path = tmp_path / "refs.txt"
     path.write_text(RECORD_2011, encoding="utf-8")
-    library = bibtool.read(path)
+    library = bibsmith.read(path)
     assert library.records[0]["id"] == "lecun2015deep"
     assert [str(d) for d in library.report] == []
 

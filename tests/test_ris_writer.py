@@ -13,18 +13,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-import bibtool
-from bibtool.cli import app
-from bibtool.diagnostics import Position, Report, UsageError
-from bibtool.library import Library
-from bibtool.readers import ris as reader
-from bibtool.writers import ris as writer
+import bibsmith
+from bibsmith.cli import app
+from bibsmith.diagnostics import Position, Report, UsageError
+from bibsmith.library import Library
+from bibsmith.readers import ris as reader
+from bibsmith.writers import ris as writer
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures" / "ris"
 GOLDEN = HERE / "golden" / "ris"
-# BIBTOOL_UPDATE_GOLDEN=1 rewrites the golden files; a person then reads the diff before committing.
-REGEN = os.environ.get("BIBTOOL_UPDATE_GOLDEN") == "1"
+# BIBSMITH_UPDATE_GOLDEN=1 rewrites the golden files; a person then reads the diff before committing.
+REGEN = os.environ.get("BIBSMITH_UPDATE_GOLDEN") == "1"
 
 
 def library_of(records: list[dict], source: str = "input.json") -> Library:
@@ -43,7 +43,7 @@ def golden(name: str, text: str) -> None:
 
 def test_golden_records_and_the_warning_for_a_type_ris_lacks() -> None:
     library = library_of(json.loads((FIXTURES / "writer-input.json").read_text("utf-8")), "writer-input.json")
-    text = bibtool.write(library, "ris")
+    text = bibsmith.write(library, "ris")
     golden("writer-input.ris", text)
     assert [str(d) for d in library.report] == [
         "writer-input.json:5: warning: record talk2022: CSL type 'speech' has no RIS type; written as GEN"
@@ -51,11 +51,11 @@ def test_golden_records_and_the_warning_for_a_type_ris_lacks() -> None:
 
 
 def test_golden_sample(sample_path: Path) -> None:
-    golden("sample.ris", bibtool.write(bibtool.read(sample_path), "ris"))
+    golden("sample.ris", bibsmith.write(bibsmith.read(sample_path), "ris"))
 
 
 def test_layout_crlf_utf8_no_bom_ty_first_er_last(sample_path: Path) -> None:
-    text = bibtool.write(bibtool.read(sample_path), "ris")
+    text = bibsmith.write(bibsmith.read(sample_path), "ris")
     assert not text.startswith("\ufeff")
     assert "\n" not in text.replace("\r\n", "")
     blocks = text.split("\r\n\r\n")
@@ -102,13 +102,13 @@ PREPRINT = {"id": "a2020b", "type": "article", "title": "T", "publisher": "arXiv
 
 @pytest.mark.parametrize("choice, ty", [(None, "UNPB"), ("GEN", "GEN"), ("JOUR", "JOUR"), ("unpb", "UNPB")])
 def test_preprint_type_option(choice: str | None, ty: str) -> None:
-    text = bibtool.write(library_of([PREPRINT]), "ris", ris_preprint_type=choice)
+    text = bibsmith.write(library_of([PREPRINT]), "ris", ris_preprint_type=choice)
     assert text.startswith(f"TY  - {ty}\r\nID  - a2020b\r\n")
 
 
 def test_preprint_type_must_be_a_ris_type() -> None:
     with pytest.raises(UsageError, match=r"^--ris-preprint-type 'PREPRINT' is not a RIS type; use UNPB \(default\), GEN or JOUR$"):
-        bibtool.write(library_of([PREPRINT]), "ris", ris_preprint_type="PREPRINT")
+        bibsmith.write(library_of([PREPRINT]), "ris", ris_preprint_type="PREPRINT")
 
 
 def test_cli_preprint_type_and_bad_value(sample_path: Path, tmp_path: Path) -> None:
@@ -134,17 +134,17 @@ def test_values_the_tags_cannot_hold_go_to_n1_not_lost() -> None:
 # ------------------------------------------------------------------------------------------ round trips
 
 def test_sample_round_trip_is_exact(sample_path: Path, tmp_path: Path) -> None:
-    library = bibtool.read(sample_path)
+    library = bibsmith.read(sample_path)
     path = tmp_path / "sample.ris"
-    path.write_bytes(bibtool.write(library, "ris").encode("utf-8"))
-    again = bibtool.read(path)
+    path.write_bytes(bibsmith.write(library, "ris").encode("utf-8"))
+    again = bibsmith.read(path)
     assert [str(d) for d in again.report] == []
     assert again.records == library.records
 
 
 def test_rispy_agrees_on_the_sample(sample_path: Path) -> None:
-    library = bibtool.read(sample_path)
-    text = bibtool.write(library, "ris")
+    library = bibsmith.read(sample_path)
+    text = bibsmith.write(library, "ris")
     ours = reader.read(text, "sample.ris").records
     theirs = rispy.loads(text)
     assert len(theirs) == len(ours) == 48

@@ -1,5 +1,5 @@
-"""Every C speed-up (bibtool/_fast*.c) is built and current, or the fast path tests would test the
-Python twins twice. Where no C compiler is found bibtool still works (setup.py builds them as optional
+"""Every C speed-up (bibsmith/_fast*.c) is built and current, or the fast path tests would test the
+Python twins twice. Where no C compiler is found bibsmith still works (setup.py builds them as optional
 extensions), so outside CI a missing module is a skip with the reason; under CI=true it is a failure.
 """
 
@@ -13,7 +13,7 @@ import pytest
 
 from conftest import REPO
 
-SOURCES = sorted((REPO / "bibtool").glob("_fast*.c"))
+SOURCES = sorted((REPO / "bibsmith").glob("_fast*.c"))
 
 
 def test_there_are_speedups_to_check():
@@ -23,9 +23,9 @@ def test_there_are_speedups_to_check():
 @pytest.mark.parametrize("source", SOURCES, ids=lambda source: source.stem)
 def test_built_and_current(source: Path):
     try:
-        module = importlib.import_module(f"bibtool.{source.stem}")
+        module = importlib.import_module(f"bibsmith.{source.stem}")
     except ImportError as exc:
-        message = f"bibtool.{source.stem} is not built ({exc}); `make install` builds it with a C compiler"
+        message = f"bibsmith.{source.stem} is not built ({exc}); `make install` builds it with a C compiler"
         if os.environ.get("CI") == "true":
             pytest.fail(message + ", and CI must have it")
         pytest.skip(message)

@@ -1,0 +1,5 @@
+"""python -m bibsmith"""
+
+from .cli import main
+
+main()

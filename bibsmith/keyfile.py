@@ -1,0 +1,211 @@
+"""The key file (`bibsmith.keys`): every citation key ever given, so that keys never move between runs.
+
+Plain text, one `key identity` per line; `#` starts a comment. bibsmith only appends to it. An identity
+names a work independently of its key:
+
+    doi:10.1038/nature14539                     a DOI (not arXiv's own), lower case
+    arxiv:2210.06313, arxiv:hep-th/9711200      an arXiv id without version (preprints only)
+    preprint:<title words>:<family>:<year>      a preprint without identifiers (title folded, '-' between words)
+    work:<title words>:<family>:<year>          any other work (with ':ed<N>' for a numbered edition)
+
+A record matches a line when any of its identities does (title identities also one year either side);
+the last line for an identity wins. A record that matches keeps the recorded key whatever key the
+input gives it. When a recorded key cannot be kept (two records claim it; two recorded works turned
+out to be one), the change is a warning and a line of `diff()`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .diagnostics import Position, Report
+from .library import Library
+from .merge import edition_of, arxiv_ids, dois, first_family, is_preprint, title_fingerprint, year_of
+from .text.keys import assign_keys
+
+HEADER = ("# bibsmith.keys: every citation key bibsmith has given, one 'key identity' per line.\n"
+          "# bibsmith only appends; the last line for an identity wins. Edit with care.\n")
+_TITLE_IDENTITY = re.compile(r"^(preprint|work):(.+):(\d{1,4})(:ed[^:]+)?$")
+
+
+def safe_key(key: str) -> str:
+    """A key with no '/' (keys made from old arXiv ids: 'hep-th/9901001' -> 'hep-th-9901001')."""
+    return key.replace("/", "-")
+
+
+def identities(record: dict[str, Any]) -> list[str]:
+    """The identities of a record, most specific first."""
+    found: list[str] = []
+    preprint = is_preprint(record)
+    if preprint:
+        found += [f"arxiv:{a}" for a in sorted(arxiv_ids(record))]
+    else:
+        found += [f"doi:{d}" for d in sorted(dois(record))]
+    title, family, year = title_fingerprint(str(record.get("title", ""))), first_family(record), year_of(record)
+    if title and family and year is not None:
+        edition = edition_of(record)
+        tail = f":ed{edition.replace(' ', '-')}" if edition else ""  # two editions are two works
+        found.append(f"{'preprint' if preprint else 'work'}:{title.replace(' ', '-')}:{family}:{year}{tail}")
+    return found
+
+
+def _nearby(identity: str) -> list[str]:
+    """The identity itself, then (for title identities) the same with the year one off."""
+    match = _TITLE_IDENTITY.match(identity)
+    if not match:
+        return [identity]
+    kind, middle, year, edition = match.groups()
+    return [identity] + [f"{kind}:{middle}:{int(year) + d}{edition or ''}" for d in (-1, 1)]
+
+
+@dataclass
+class KeyChange:
+    """A recorded key that this run could not keep."""
+
+    old: str
+    new: str
+    identity: str
+    reason: str
+
+
+@dataclass
+class KeyFile:
+    """The parsed key file, the lines this run adds, and the keys it had to change."""
+
+    path: str | None = None
+    text: str = ""
+    keys: dict[str, str] = field(default_factory=dict)  # identity -> key (the last line wins)
+    line_of: dict[str, int] = field(default_factory=dict)  # key -> first line that gives it
+    added: list[tuple[str, str]] = field(default_factory=list)
+    changes: list[KeyChange] = field(default_factory=list)
+    _pending: list[tuple] = field(default_factory=list, repr=False)
+
+    @property
+    def every_key(self) -> set[str]:
+        """Every key the file has ever given."""
+        return set(self.line_of)
+
+    def restore(self, library: Library) -> None:
+        """Give each record the key recorded for it; make every key free of '/'. Run before keys are assigned."""
+        if not self.keys and not self.line_of:  # no key file, or an empty one: only the '/' rule applies
+            for index, record in enumerate(library.records):
+                if "/" in str(record.get("id") or ""):
+                    self._without_slash(record, library, library.position_of(index))
+            return
+        claimed: dict[str, int] = {}
+        for index, record in enumerate(library.records):
+            position = library.position_of(index)
+            given = self._without_slash(record, library, position)
+            recorded = self._recorded(record) if self.keys else []
+            free = [(key, identity) for key, identity in recorded if key not in claimed]
+            if not free:
+                for key, identity in recorded:
+                    self._change(key, record["id"] if given else "", identity,
+                                 f"{key!r} is taken by another record in this run", library.report, position, record)
+                continue
+            key, identity = free[0]
+            claimed[key] = index
+            for other, other_identity in free[1:]:
+                self._change(other, key, other_identity, f"two recorded works are one record now; the older key "
+                             f"{key!r} is kept", library.report, position)
+            if given and record["id"] != key:
+                library.report.warning("key-kept", f"input key {record['id']!r} is not used: {self.path or 'the key file'} "
+                                       f"gives this work ({identity}) the key {key!r}", position)
+            record["id"] = key
+        # An input key that the key file gave to another work would take that work's key away.
+        restored = set(claimed.values())
+        for index in [i for i, r in enumerate(library.records) if i not in restored and r.get("id") not in (None, "")]:
+            record = library.records[index]
+            if record["id"] in self.line_of and claimed.get(record["id"]) != index:
+                self._change(record["id"], "", (identities(record) or ["(no identity)"])[0],
+                             f"the key file gives {record['id']!r} to another work", library.report,
+                             library.position_of(index), record)
+                del record["id"]
+
+    def _without_slash(self, record: dict[str, Any], library: Library, position: Position | None) -> str | None:
+        """The record's key as given (None if it has none), which is made free of '/' in the record."""
+        given = str(record["id"]) if record.get("id") not in (None, "") else None
+        if given and "/" in given:
+            record["id"] = safe_key(given)
+            self._change(given, record["id"], (identities(record) or ["(no identity)"])[0],
+                         "keys hold no '/'", library.report, position)
+        return given
+
+    def _recorded(self, record: dict[str, Any]) -> list[tuple[str, str]]:
+        """(key, identity) for every recorded key of this record, the oldest key first."""
+        found: dict[str, str] = {}
+        for identity in identities(record):
+            for candidate in _nearby(identity):
+                key = self.keys.get(candidate)
+                if key is not None:
+                    found.setdefault(key, candidate)
+                    break
+        return sorted(found.items(), key=lambda item: self.line_of.get(item[0], 0))
+
+    def _change(self, old: str, new: str, identity: str, reason: str, report: Report, position: Position | None,
+                record: dict[str, Any] | None = None) -> None:
+        change = KeyChange(old, new, identity, reason)
+        self.changes.append(change)
+        if record is not None and not new:
+            self._pending.append((change, record, report, position))  # the new key is known after assign()
+        else:
+            report.warning("key-changed", f"key {old!r} is now {new!r}: {reason}", position)
+
+    def assign(self, library: Library) -> None:
+        """Give every record still without a key a new one that no run has used, and record all keys."""
+        # assign_keys avoids every key present in its list: the key file's keys join as stand-in records.
+        assign_keys(library.records + [{"id": key} for key in self.every_key])
+        for change, record, report, position in self._pending:
+            change.new = str(record["id"])
+            report.warning("key-changed", f"key {change.old!r} is now {change.new!r}: {change.reason}", position)
+        self._pending.clear()
+        if self.path is None:
+            return  # no key file to record the keys in
+        for record in library.records:
+            for identity in identities(record):
+                if self.keys.get(identity) != record["id"]:
+                    self._add(str(record["id"]), identity)
+
+    def _add(self, key: str, identity: str) -> None:
+        self.added.append((key, identity))
+        self.keys[identity] = key
+        self.line_of.setdefault(key, 10**9 + len(self.added))
+
+    def updated_text(self) -> str:
+        """The key file with this run's lines appended (the header too when the file is new)."""
+        text = self.text or HEADER
+        if text and not text.endswith("\n"):
+            text += "\n"
+        return text + "".join(f"{key} {identity}\n" for key, identity in self.added)
+
+    def diff(self) -> str:
+        """The changed keys as a unified-style diff of key lines ('' when no key changed)."""
+        if not self.changes:
+            return ""
+        lines = ["--- keys before", "+++ keys now"]
+        for change in self.changes:
+            lines += [f"-{change.old} {change.identity}", f"+{change.new} {change.identity}", f"# {change.reason}"]
+        return "\n".join(lines) + "\n"
+
+
+def parse(text: str, source: str, report: Report) -> KeyFile:
+    """Read a key file; a malformed line is an error naming its line, and is skipped."""
+    keys = KeyFile(path=source, text=text)
+    for number, raw in enumerate(text.removeprefix("\ufeff").splitlines(), 1):
+        line = raw.split("#", 1)[0].strip() if raw.lstrip().startswith("#") else raw.strip()
+        if not line:
+            continue
+        key, _, identity = line.partition(" ")
+        identity = identity.strip()
+        if not identity:
+            report.error("key-file", f"line has a key but no identity: {line!r} (expected 'key identity')",
+                         Position(source, number))
+            continue
+        if "/" in key:
+            report.error("key-file", f"key {key!r} holds a '/'; keys never do", Position(source, number))
+            continue
+        keys.keys[identity] = key
+        keys.line_of.setdefault(key, number)
+    return keys

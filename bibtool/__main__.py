@@ -1,5 +1,0 @@
-"""python -m bibtool"""
-
-from .cli import main
-
-main()
