@@ -14,8 +14,12 @@ from .library import Library
 from .record import normalize
 
 
-def loads(text: str, format: str | None = None, source: str = "<string>") -> Library:
-    """Read records from text (format by name, or detected from the content); not yet normalized."""
+def loads(text: str, format: str | None = None, source: str = "<string>", keep_source: bool = True) -> Library:
+    """Read records from text (format by name, or detected from the content); not yet normalized.
+
+    `keep_source`: a .bib entry keeps its text as written, for a faithful BibTeX or BibLaTeX output
+    (other outputs do not need it).
+    """
     name = format or registry.detect(source, text)
     if name is None:
         library = Library()
@@ -26,17 +30,20 @@ def loads(text: str, format: str | None = None, source: str = "<string>") -> Lib
         )
         return library
     reader = registry.reader_for(name)
+    if name == "bibtex":
+        return registry.load(reader.module).read(text, source, keep_source=keep_source)
     return registry.load(reader.module).read(text, source)
 
 
 def read(inputs: str | Path | Iterable[str | Path], format: str | None = None, prefer: str = "both",
-         key_file: str | Path | None = None) -> Library:
+         key_file: str | Path | None = None, keep_source: bool = True, encoding: str = "utf-8") -> Library:
     """Read and merge one or more inputs ('-' is standard input) into one normalized Library.
 
     Duplicates are merged and preprint/published pairs linked (`prefer`: both, published or preprint
     is listed; what was done is `library.metadata["merge_log"]` when anything was). Keys recorded in
     `key_file` are kept; the updated key file is `library.metadata["key_file"]` (see `save_key_file`).
     Problems are collected in `library.report`, never raised; an unreadable file is an error there too.
+    `keep_source`: see loads(). `encoding`: of the input files ('latin-1', ...); UTF-8 by default.
     """
     paths = [str(inputs)] if isinstance(inputs, (str, Path)) else [str(p) for p in inputs]
     merged = Library()
@@ -47,7 +54,7 @@ def read(inputs: str | Path | Iterable[str | Path], format: str | None = None, p
             source = io.source_name(path)
             bar.step(f"reading {Path(source).name}")
             try:
-                library = _load_file(path, format, source)
+                library = _load_file(path, format, source, keep_source, encoding)
             except io.InputError as exc:
                 merged.report.items.append(exc.diagnostic)
                 continue
@@ -81,9 +88,10 @@ def _collector_paused():
             gc.enable()
 
 
-def _load_file(path: str, format: str | None, source: str) -> Library:
+def _load_file(path: str, format: str | None, source: str, keep_source: bool = True,
+               encoding: str = "utf-8") -> Library:
     # A function of its own so that the file's text is freed as soon as it is read, not after merging.
-    return loads(io.read_text(path), format, source)
+    return loads(io.read_text(path, encoding), format, source, keep_source)
 
 
 def _load_key_file(path: str | Path | None, report: Report) -> KeyFile:

@@ -61,6 +61,8 @@ PREFER = typer.Option(Prefer.both, "--prefer", help="When a preprint and its pub
 REPORT = typer.Option(None, "--report", help="Write a report here: per record what was merged, guessed, or dropped or changed by the output format.")
 KEY_FILE = typer.Option(None, "--key-file", help="Key file (e.g. bibsmith.keys) that records every key given, so keys never change between runs; new keys are appended.")
 KEEP_GOING = typer.Option(False, "--keep-going", help="Write what could be read even when some input records have errors.")
+ENCODING = typer.Option("utf-8", "--encoding", help="Encoding of the input files (utf-8 by default; latin-1, cp1252, ...).")
+BIBTEX_OUTPUTS = ("bibtex", "biblatex")
 
 
 def _print_diagnostics(report: Report, seen: set[int] | None = None) -> None:
@@ -77,7 +79,10 @@ def _fail_usage(message: str) -> None:
     raise typer.Exit(Exit.USAGE)
 
 
-def _read(inputs: list[str], from_format: str | None, prefer: str = "both", key_file: Path | None = None):
+def _read(inputs: list[str], from_format: str | None, prefer: str = "both", key_file: Path | None = None,
+          keep_source: bool = False, encoding: str = "utf-8"):
+    import codecs
+
     from . import api
 
     if from_format is not None:
@@ -85,10 +90,14 @@ def _read(inputs: list[str], from_format: str | None, prefer: str = "both", key_
             registry.reader_for(from_format)
         except UsageError as exc:
             _fail_usage(str(exc))
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        _fail_usage(f"unknown encoding {encoding!r} (try utf-8, latin-1, cp1252)")
     import gc
 
     gc.disable()
-    library = api.read(inputs, from_format, prefer=prefer, key_file=key_file)
+    library = api.read(inputs, from_format, prefer=prefer, key_file=key_file, keep_source=keep_source, encoding=encoding)
     # The records live until the process ends and hold no cycles: out of the collector's way for good
     # (otherwise its next passes scan the whole library, 0.2 s at 100,000 entries).
     gc.freeze()
@@ -125,9 +134,13 @@ Job = tuple[str, Callable[[], list[tuple[str | None, str]]]]  # (label for the r
 
 
 def _run(inputs: list[str], from_format: str | None, keep_going: bool, prefer: "Prefer", report: Path | None,
-         key_file: Path | None, jobs: Callable[[Any], list[Job]]) -> tuple[Any, list[tuple[str | None, str]]]:
-    """What every writing command does: read, print diagnostics, make all files, and only then write them."""
-    library = _read(inputs, from_format, prefer.value, key_file)
+         key_file: Path | None, jobs: Callable[[Any], list[Job]], keep_source: bool = False,
+         encoding: str = "utf-8") -> tuple[Any, list[tuple[str | None, str]]]:
+    """What every writing command does: read, print diagnostics, make all files, and only then write them.
+
+    `keep_source`: the outputs include BibTeX or BibLaTeX, for which .bib entries keep their text.
+    """
+    library = _read(inputs, from_format, prefer.value, key_file, keep_source, encoding)
     _KEPT.append(library)
     read_count = len(library.report)
     seen: set[int] = set()
@@ -162,21 +175,25 @@ def convert(
     locale: str = LOCALE,
     protect: Protect = typer.Option(Protect.smart, "--protect", help="BibTeX title case protection: smart (acronyms, inner capitals, proper nouns), all, or none."),
     unicode: bool = typer.Option(False, "--unicode", help="BibTeX: write raw UTF-8 instead of LaTeX commands for non-ASCII letters."),
+    ascii_only: bool = typer.Option(False, "--ascii", help="BibLaTeX: write every non-ASCII character as a LaTeX command, as BibTeX output is."),
+    expand_strings: bool = typer.Option(False, "--expand-strings", help="BibTeX/BibLaTeX from a .bib: expand @string macros and rewrite entries from the hub instead of keeping them as written."),
     ris_preprint_type: str = typer.Option("UNPB", "--ris-preprint-type", help="RIS type for preprints: UNPB (default), GEN (as Zotero) or JOUR (as citation-js)."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="ORCID: split the feed into files of at most N works (ORCID takes at most 100 per request)."),
     keep_going: bool = KEEP_GOING,
     prefer: Prefer = PREFER,
     report: Optional[Path] = REPORT,
     key_file: Optional[Path] = KEY_FILE,
+    encoding: str = ENCODING,
 ) -> None:
     """Convert the inputs to one format, on standard output or into -o PATH."""
     from . import api
 
-    options = dict(style=style, locale=locale, protect=protect.value, unicode=unicode,
-                   ris_preprint_type=ris_preprint_type, batch_size=batch_size)
+    options = dict(style=style, locale=locale, protect=protect.value, unicode=unicode, ascii=ascii_only,
+                   expand_strings=expand_strings, ris_preprint_type=ris_preprint_type, batch_size=batch_size)
     path = None if output is None else str(output)
     _run(inputs, from_format, keep_going, prefer, report, key_file,
-         lambda library: [(to, lambda: api.outputs(library, to, path, **options))])
+         lambda library: [(to, lambda: api.outputs(library, to, path, **options))],
+         keep_source=to in BIBTEX_OUTPUTS and not expand_strings, encoding=encoding)
 
 
 @app.command()
@@ -190,6 +207,7 @@ def export(
     prefer: Prefer = PREFER,
     report: Optional[Path] = REPORT,
     key_file: Optional[Path] = KEY_FILE,
+    encoding: str = ENCODING,
 ) -> None:
     """The main job: write every format (CSL-JSON, BibTeX, BibLaTeX, RIS, ORCID, formatted lists, CV) into DIR."""
     from . import api
@@ -199,7 +217,7 @@ def export(
                  [(str(directory / filename), api.write(library, to, style=per_style, locale=locale))])
                 for to, filename, per_style in api.export_plan(style or ["apa"])]
 
-    library, files = _run(inputs, from_format, keep_going, prefer, report, key_file, jobs)
+    library, files = _run(inputs, from_format, keep_going, prefer, report, key_file, jobs, keep_source=True, encoding=encoding)
     for path, _ in files:
         print(path)
     print(f"{len(library)} records, {len(files)} files in {directory}", file=sys.stderr)
@@ -221,6 +239,7 @@ def cv(
     prefer: Prefer = PREFER,
     report: Optional[Path] = REPORT,
     key_file: Optional[Path] = KEY_FILE,
+    encoding: str = ENCODING,
 ) -> None:
     """A publication-list CV: header with the owner's counts, papers grouped by year, the owner's name in bold."""
     from . import api
@@ -229,7 +248,7 @@ def cv(
                    group_by=group_by.value, restart_numbering=restart_numbering, abstracts=abstracts)
     path = None if output is None else str(output)
     _run(inputs, from_format, keep_going, prefer, report, key_file,
-         lambda library: [(f"cv {to.value}", lambda: [(path, api.write(library, "cv", **options))])])
+         lambda library: [(f"cv {to.value}", lambda: [(path, api.write(library, "cv", **options))])], encoding=encoding)
 
 
 @app.command()
@@ -249,9 +268,10 @@ def styles(query: Optional[str] = typer.Argument(None, help="Words to look for i
 def check(
     inputs: List[str] = INPUTS,
     from_format: Optional[str] = FROM,
+    encoding: str = ENCODING,
 ) -> None:
     """Report every problem in the inputs; exit 1 if any is an error."""
-    library = _read(inputs, from_format)
+    library = _read(inputs, from_format, encoding=encoding)
     _print_diagnostics(library.report)
     errors = len(library.report.errors)
     warnings = sum(1 for d in library.report if d.level is Level.WARNING)

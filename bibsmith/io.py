@@ -25,26 +25,29 @@ def _fail(source: str, message: str, line: int | None = None, column: int | None
     return InputError(Diagnostic(Level.ERROR, "unreadable", message, Position(source, line, column)))
 
 
-def decode(data: bytes, source: str) -> str:
-    """Decode UTF-8 (with or without a byte-order mark); a non-UTF-8 file is an error with its position."""
+def decode(data: bytes, source: str, encoding: str = "utf-8") -> str:
+    """Decode UTF-8 (with or without a byte-order mark), or the named encoding; a file that is not in it
+    is an error with its position."""
+    codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode(codec)
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise _fail(
             source,
-            f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the file as UTF-8, or name its encoding "
+            "with --encoding (latin-1, cp1252, ...)" if codec == "utf-8-sig" else f"not {encoding} text (byte 0x{data[exc.start]:02x})",
             line,
             column,
         ) from None
     return text
 
 
-def read_text(path: str) -> str:
+def read_text(path: str, encoding: str = "utf-8") -> str:
     """Read a path (or '-' for standard input) as text; any failure becomes one clear InputError."""
     if path == STDIN:
-        return decode(sys.stdin.buffer.read(), "<stdin>")
+        return decode(sys.stdin.buffer.read(), "<stdin>", encoding)
     p = Path(path)
     if p.is_dir():
         raise _fail(path, "is a directory, not a file")
@@ -56,7 +59,7 @@ def read_text(path: str) -> str:
         raise _fail(path, "permission denied") from None
     except OSError as exc:
         raise _fail(path, f"cannot read: {exc.strerror or exc}") from None
-    return decode(data, path)
+    return decode(data, path, encoding)
 
 
 def source_name(path: str) -> str:

@@ -30,11 +30,6 @@ HEADER = ("# bibsmith.keys: every citation key bibsmith has given, one 'key iden
 _TITLE_IDENTITY = re.compile(r"^(preprint|work):(.+):(\d{1,4})(:ed[^:]+)?$")
 
 
-def safe_key(key: str) -> str:
-    """A key with no '/' (keys made from old arXiv ids: 'hep-th/9901001' -> 'hep-th-9901001')."""
-    return key.replace("/", "-")
-
-
 def identities(record: dict[str, Any]) -> list[str]:
     """The identities of a record, most specific first."""
     found: list[str] = []
@@ -88,16 +83,16 @@ class KeyFile:
         return set(self.line_of)
 
     def restore(self, library: Library) -> None:
-        """Give each record the key recorded for it; make every key free of '/'. Run before keys are assigned."""
-        if not self.keys and not self.line_of:  # no key file, or an empty one: only the '/' rule applies
-            for index, record in enumerate(library.records):
-                if "/" in str(record.get("id") or ""):
-                    self._without_slash(record, library, library.position_of(index))
+        """Give each record the key recorded for it. Run before keys are assigned.
+
+        A key the input gave is kept as given ('/', ':' and all), unless the key file gives the work another.
+        """
+        if not self.keys and not self.line_of:  # no key file, or an empty one: every input key stays
             return
         claimed: dict[str, int] = {}
         for index, record in enumerate(library.records):
             position = library.position_of(index)
-            given = self._without_slash(record, library, position)
+            given = str(record["id"]) if record.get("id") not in (None, "") else None
             recorded = self._recorded(record) if self.keys else []
             free = [(key, identity) for key, identity in recorded if key not in claimed]
             if not free:
@@ -123,15 +118,6 @@ class KeyFile:
                              f"the key file gives {record['id']!r} to another work", library.report,
                              library.position_of(index), record)
                 del record["id"]
-
-    def _without_slash(self, record: dict[str, Any], library: Library, position: Position | None) -> str | None:
-        """The record's key as given (None if it has none), which is made free of '/' in the record."""
-        given = str(record["id"]) if record.get("id") not in (None, "") else None
-        if given and "/" in given:
-            record["id"] = safe_key(given)
-            self._change(given, record["id"], (identities(record) or ["(no identity)"])[0],
-                         "keys hold no '/'", library.report, position)
-        return given
 
     def _recorded(self, record: dict[str, Any]) -> list[tuple[str, str]]:
         """(key, identity) for every recorded key of this record, the oldest key first."""
@@ -202,9 +188,6 @@ def parse(text: str, source: str, report: Report) -> KeyFile:
         if not identity:
             report.error("key-file", f"line has a key but no identity: {line!r} (expected 'key identity')",
                          Position(source, number))
-            continue
-        if "/" in key:
-            report.error("key-file", f"key {key!r} holds a '/'; keys never do", Position(source, number))
             continue
         keys.keys[identity] = key
         keys.line_of.setdefault(key, number)

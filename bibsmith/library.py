@@ -8,6 +8,20 @@ from typing import Any
 from .diagnostics import Position, Report
 
 
+@dataclass(frozen=True)
+class PreservedBlock:
+    """Text of a .bib input that is not an entry (@string, @preamble, @comment, free text), as written.
+
+    `next_key` is the key of the entry that follows it in its file (None at the end of the file), so a
+    BibTeX writer can put it back in its place before that entry.
+    """
+
+    source: str
+    line: int
+    text: str
+    next_key: str | None
+
+
 @dataclass
 class Library:
     """CSL-JSON records (the hub), where each came from, and what the inputs said about their owner.
@@ -26,6 +40,8 @@ class Library:
     # that record.problems() found nothing). Valid only for the records exactly as the reader
     # returned them; extend() does not carry it over.
     precomputed: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # The blocks of .bib inputs that are not entries, in file order, for writing .bib back faithfully.
+    preserved: list[PreservedBlock] = field(default_factory=list)
 
     def add(self, record: dict[str, Any], position: Position | None = None) -> None:
         """Append a record with its origin."""
@@ -43,6 +59,7 @@ class Library:
         for key, value in other.metadata.items():
             self.metadata.setdefault(key, value)
         self.report.extend(other.report)
+        self.preserved.extend(other.preserved)
 
     def __len__(self) -> int:
         return len(self.records)

@@ -85,7 +85,8 @@ def test_check_clean_sample(sample_path: Path) -> None:
         (lambda d: d / "missing.txt", "{p}: error: no such file"),
         (lambda d: d, "{p}: error: is a directory, not a file"),
         (lambda d: (d / "latin1.txt").write_bytes(b"Owner\n\nLGOct 1, 2020\nCaf\xe9\n") and d / "latin1.txt",
-         "{p}:4:4: error: not UTF-8 text (byte 0xe9); save the file as UTF-8"),
+         "{p}:4:4: error: not UTF-8 text (byte 0xe9); save the file as UTF-8, or name its encoding with --encoding "
+         "(latin-1, cp1252, ...)"),
     ],
     ids=["missing", "directory", "not-utf8"],
 )

@@ -74,7 +74,7 @@ def _field_values(text: str, raw: bool = True) -> list[str]:
         pending = bibtex._read_blocks(blocks, text, "in.bib", report, {})
     else:
         pending = bibtex._read_with_bibtexparser(text, "in.bib", report)
-    for _, _, fields, _ in pending:
+    for _, _, fields, _, _ in pending:
         values += fields.values()
     return values
 

@@ -40,13 +40,14 @@ def reopen(keys: keyfile.KeyFile) -> keyfile.KeyFile:
 # ---------------------------------------------------------------- the file
 def test_parse_reports_bad_lines_with_their_numbers() -> None:
     report = Report()
-    keys = keyfile.parse("# comment\n\nli2024x doi:10.1/x\nlonely\nbad/key arxiv:2101.00001\nli2024y  work:a:b:2024 \n",
-                         "bibsmith.keys", report)
+    keys = keyfile.parse("# comment\n\nli2024x doi:10.1/x\nlonely\nDBLP:journals/corr/abs-2101-00001 arxiv:2101.00001\n"
+                         "li2024y  work:a:b:2024 \n", "bibsmith.keys", report)
     assert [str(d) for d in report] == [
         "bibsmith.keys:4: error: line has a key but no identity: 'lonely' (expected 'key identity')",
-        "bibsmith.keys:5: error: key 'bad/key' holds a '/'; keys never do",
     ]
-    assert keys.keys == {"doi:10.1/x": "li2024x", "work:a:b:2024": "li2024y"}
+    # A key the input gave is kept as given, '/' and ':' included (DBLP's keys hold both).
+    assert keys.keys == {"doi:10.1/x": "li2024x", "arxiv:2101.00001": "DBLP:journals/corr/abs-2101-00001",
+                         "work:a:b:2024": "li2024y"}
 
 
 def test_identities_of_records() -> None:
@@ -138,18 +139,17 @@ def test_two_recorded_works_that_merge_keep_the_older_key_and_the_change_is_a_di
     assert ("lecun2015deep", "doi:10.1038/nature14539-review") in later.added  # the last line for it wins
 
 
-def test_keys_from_old_arxiv_ids_hold_no_slash() -> None:
+def test_input_keys_with_a_slash_are_kept_and_recorded_as_given() -> None:
     keys = keyfile.KeyFile(path="bibsmith.keys")
     preprint = {"id": "hep-th/9711200", "type": "article", "publisher": "arXiv", "title": "The Large N Limit",
                 "number": "arXiv:hep-th/9711200v3", "author": [{"family": "Maldacena"}], "issued": {"date-parts": [[1997]]}}
     library = run([preprint], keys)
-    assert library.records[0]["id"] == "hep-th-9711200"
-    assert keys.diff() == ("--- keys before\n+++ keys now\n-hep-th/9711200 arxiv:hep-th/9711200\n"
-                           "+hep-th-9711200 arxiv:hep-th/9711200\n# keys hold no '/'\n")
-    assert all("/" not in line.split(" ")[0] for line in keys.updated_text().splitlines() if not line.startswith("#"))
+    assert library.records[0]["id"] == "hep-th/9711200"
+    assert keys.diff() == ""
+    assert "hep-th/9711200 arxiv:hep-th/9711200\n" in keys.updated_text()
     # Next run: the recorded key comes back for the same arXiv id, without a change.
     again = reopen(keys)
-    assert run([dict(preprint, id=None)], again).records[0]["id"] == "hep-th-9711200"
+    assert run([dict(preprint, id=None)], again).records[0]["id"] == "hep-th/9711200"
     assert again.changes == []
 
 

@@ -447,7 +447,7 @@ def test_linked_versions_carry_version_of_ids(bulk_xsd) -> None:
     assert writer.external_ids(by_id["zaheer2023teacher"])[-1] == (
         "arxiv", "2208.06825", "https://arxiv.org/abs/2208.06825", "version-of")
     # the published paper's own arXiv id is the preprint's: it is not listed twice
-    assert [i for i in writer.external_ids(by_id["hep-th-9711200"]) if i[3] == "version-of"] == [
+    assert [i for i in writer.external_ids(by_id["hep-th/9711200"]) if i[3] == "version-of"] == [
         ("doi", "10.4310/ATMP.1998.v2.n2.a1", "https://doi.org/10.4310/ATMP.1998.v2.n2.a1", "version-of")]
     text = bibsmith.write(library, "orcid")
     assert text.count("<common:external-id-relationship>version-of</common:external-id-relationship>") == 3

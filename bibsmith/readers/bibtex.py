@@ -18,8 +18,9 @@ from typing import Any, Callable
 from .. import progress
 from ..fastpaths import simple as _simple
 from ..diagnostics import Position, Report
-from ..library import Library
+from ..library import Library, PreservedBlock
 from ..text.bibtexnames import closing_brace, names_from_bibtex
+from ..text.arxiv import is_preprint
 from ..text.latex import to_unicode, verbatim
 from ..text.texsafety import find_unsafe_tex
 from . import bibtex_split
@@ -49,6 +50,19 @@ def mapping() -> dict[str, Any]:
     """The BibTeX <-> CSL table (mappings/bibtex.toml)."""
     text = resources.files("bibsmith.mappings").joinpath("bibtex.toml").read_text(encoding="utf-8")
     return tomllib.loads(text)
+
+
+def default_entry_type(record: dict[str, Any], dialect: str) -> str:
+    """The @type a record is written as in `dialect` when nothing says which BibTeX type it was."""
+    if is_preprint(record):
+        return "misc" if dialect == "bibtex" else "online"
+    table = mapping()["types"]["from_csl"][dialect]
+    written = table.get(record.get("type", ""), table["default"])
+    if written == "incollection" and not record.get("container-title"):
+        written = "inbook"
+    if dialect == "bibtex" and written == "phdthesis" and "master" in str(record.get("genre", "")).lower():
+        written = "mastersthesis"
+    return written
 
 
 class _Reading:
@@ -316,6 +330,9 @@ def to_record(entry_type: str, key: str, fields: dict[str, str], report: Report,
                 extra[name] = fields[name]
     if extra:
         custom["extra"] = extra
+    # CSL types are coarser than BibTeX's (@inbook, @manual, @conference): the type as written comes back.
+    if entry_type not in (default_entry_type(record, "bibtex"), default_entry_type(record, "biblatex")):
+        custom["bibtex_type"] = entry_type
     if not custom:
         del record["custom"]
     return record
@@ -333,51 +350,111 @@ CHUNK_CHARS = 200_000
 MAX_CHUNK_CHARS = 1_000_000
 
 
-def read(text: str, source: str) -> Library:
-    """Read a BibTeX/BibLaTeX file: every entry becomes a record; bad blocks are reported, not fatal."""
+def read(text: str, source: str, keep_source: bool = True) -> Library:
+    """Read a BibTeX/BibLaTeX file: every entry becomes a record; bad blocks are reported, not fatal.
+
+    With `keep_source`, each record keeps its entry as written (`custom.bibtex_entry`) and the library
+    the blocks between entries (`Library.preserved`), so that a BibTeX writer gives the file back as
+    it was: the hub's CSL-JSON cannot hold macros, case protection or TeX commands exactly.
+    """
     if not _simple() and len(text) >= PARALLEL_MIN_CHARS and _cores() > 1 and sys.platform.startswith("linux"):
-        library = _read_in_parallel(text, source)
+        library = _read_in_parallel(text, source, keep_source)
         if library is not None:
             return library
     library = Library()
     blocks = None if _simple() else bibtex_split.split(text)
     if blocks is not None:
-        pending = _read_blocks(blocks, text, source, library.report, {})
+        spans = entry_spans(text, blocks) if keep_source else None
+        pending = _read_blocks(blocks, text, source, library.report, {}, spans)
+        if spans is not None:
+            library.preserved = free_blocks(text, source, spans)
     else:
-        pending = _read_with_bibtexparser(text, source, library.report)
+        pending = _read_with_bibtexparser(text, source, library.report, library.preserved if keep_source else None)
     _convert(pending, library)
     return library
 
 
-def _convert(pending: list[tuple[str, str, dict[str, str], Position]], library: Library) -> None:
+def _convert(pending: list[tuple[str, str, dict[str, str], Position, str | None]], library: Library) -> None:
     """Records of the entries (crossref children filled in from their parents), in order."""
-    by_key = {key: (entry_type, fields) for entry_type, key, fields, _ in pending}
-    for entry_type, key, fields, position in pending:
+    by_key = {key: (entry_type, fields) for entry_type, key, fields, _, _ in pending}
+    for entry_type, key, fields, position, written in pending:
         parent = by_key.get(fields["crossref"]) if fields.get("crossref") else None
         if parent is not None and parent[1] is not fields:
             fields = inherit(entry_type, fields, parent[1], parent[0])
-        _add_entry(entry_type, key, fields, position, library)
+        _add_entry(entry_type, key, fields, position, library, written)
+
+
+# ---------------------------------------------------------------- the file as written
+def entry_spans(text: str, blocks, end: int | None = None) -> list[tuple[int, int, str]]:
+    """(start, end, key) of each entry's text, from its `@` to its closing brace."""
+    return [(block.offset, _entry_end(text, block.offset), block.key)
+            for block in blocks if isinstance(block, bibtex_split.RawEntry)]
+
+
+_DELIMITER = re.compile(r'\\[{}"]|[{}"]')
+
+
+def _entry_end(text: str, start: int) -> int:
+    """Where the entry starting at `start` ends, after its closing brace, by the splitter's grammar: a
+    brace after a backslash does not count, and quotes count only outside braces (the splitter found
+    the entry well-formed, but does not say where it ends)."""
+    opening = text.index("{", start)
+    depth, quoted = 0, False
+    for match in _DELIMITER.finditer(text, opening):
+        char = match.group()
+        if len(char) == 2:
+            continue
+        if char == '"':
+            if depth == 1:
+                quoted = not quoted
+        elif quoted:
+            continue
+        elif char == "{":
+            depth += 1
+        else:
+            depth -= 1
+            if depth == 0:
+                return match.end()
+    return len(text)
+
+
+def free_blocks(text: str, source: str, spans: list[tuple[int, int, str]]) -> list[PreservedBlock]:
+    """The text between entries (@string, @preamble, @comment blocks, free text), as written."""
+    found = []
+    previous, line = 0, 1
+    for start, end, key in [*spans, (len(text), len(text), None)]:
+        gap = text[previous:start]
+        if gap.strip():
+            lead = len(gap) - len(gap.lstrip())
+            found.append(PreservedBlock(source, line + gap.count("\n", 0, lead), gap.strip(), key))
+        line += text.count("\n", previous, end)
+        previous = end
+    return found
 
 
 def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def _read_blocks(blocks, text: str, source: str, report: Report,
-                 strings: dict[str, str]) -> list[tuple[str, str, dict[str, str], Position]]:
-    """(type, key, evaluated fields, position) of every entry the fast splitter found; `strings` are the
-    @string values defined before the first block (and gain those defined among the blocks)."""
+def _read_blocks(blocks, text: str, source: str, report: Report, strings: dict[str, str],
+                 spans: list[tuple[int, int, str]] | None = None) -> list[tuple[str, str, dict[str, str], Position, str | None]]:
+    """(type, key, evaluated fields, position, entry as written) of every entry the fast splitter found;
+    `strings` are the @string values defined before the first block (and gain those defined among the
+    blocks); the entry's text is kept when its `spans` are given."""
     pending = []
+    written = iter(spans or ())
     for block in blocks:
         if isinstance(block, bibtex_split.RawString):
             _define_string(block.key, block.value, strings, report, Position(source, block.line + 1))
         else:
+            span = next(written, None)
+            as_written = text[span[0]:span[1]] if span is not None else None
             fields = _fastfields.evaluate(block.fields, strings, _MONTH_NUMBERS) if _fastfields else None
             if fields is not None:  # the plain values of an entry that gives no message, evaluated in C
-                pending.append((block.entry_type, block.key, fields, Position(source, block.line + 1)))
+                pending.append((block.entry_type, block.key, fields, Position(source, block.line + 1), as_written))
                 continue
             pending.append(_entry_fields(block.entry_type, block.key, block.fields, block.line, strings, report, source,
-                                         partial(block.field_line, text)))
+                                         partial(block.field_line, text)) + (as_written,))
     return pending
 
 
@@ -386,7 +463,7 @@ def _read_blocks(blocks, text: str, source: str, report: Report,
 _SHARED: dict[str, str] = {}
 
 
-def _read_in_parallel(text: str, source: str) -> Library | None:
+def _read_in_parallel(text: str, source: str, keep_source: bool = True) -> Library | None:
     """The same Library as the one-process reading, from chunks of the file read on every core.
 
     Chunks are cut where a line starts a block. A block cannot run over such a line (the splitter
@@ -408,7 +485,8 @@ def _read_in_parallel(text: str, source: str) -> Library | None:
     lines = [0]
     for start, end in zip(bounds, bounds[1:-1]):
         lines.append(lines[-1] + text.count("\n", start, end))
-    tasks = [(start, end, line, snapshot) for start, end, line, snapshot in zip(bounds, bounds[1:], lines, strings)]
+    tasks = [(start, end, line, snapshot, keep_source)
+             for start, end, line, snapshot in zip(bounds, bounds[1:], lines, strings)]
 
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -424,6 +502,7 @@ def _read_in_parallel(text: str, source: str) -> Library | None:
     later: list = []
     keys: set[str] = set()
     string_offsets: list[int] = []
+    spans: list[tuple[int, int, str]] = []
     _SHARED.update(text=text, source=source)
     # concurrent.futures rather than multiprocessing.Pool: a pool ended while work is pending can
     # hang (seen with Pool.terminate), and a worker that dies raises BrokenProcessPool instead of
@@ -438,8 +517,9 @@ def _read_in_parallel(text: str, source: str) -> Library | None:
             result = pending.popleft().result()
             if result is None:
                 return None
-            records, infos, valid_flags, entry_keys, offsets, positions, field_problems, record_problems = result
+            records, infos, valid_flags, entry_keys, offsets, positions, field_problems, record_problems, chunk_spans = result
             del result
+            spans.extend(chunk_spans)
             if not keys.isdisjoint(entry_keys):
                 return None
             keys.update(entry_keys)
@@ -458,6 +538,8 @@ def _read_in_parallel(text: str, source: str) -> Library | None:
     if string_offsets != [offset for offset, _, _ in _string_blocks(text)]:
         return None
     library.report.items.extend(later)  # the one-process order: all field problems, then all record problems
+    if keep_source:
+        library.preserved = free_blocks(text, source, spans)
     # Computed on the workers too: merging's keys, and which records are valid CSL-JSON.
     library.precomputed.update(match_infos=match_infos, valid=valid)
     return library
@@ -508,7 +590,7 @@ def _strings_before(text: str, bounds: list[int]) -> list[dict[str, str]] | None
 
 
 def _read_chunk(task: tuple[int, int, int, dict[str, str]]):
-    start, end, line, strings = task
+    start, end, line, strings, keep_source = task
     text, source = _SHARED["text"], _SHARED["source"]
     blocks = bibtex_split.split(text, start, end, line)
     if blocks is None:
@@ -519,8 +601,9 @@ def _read_chunk(task: tuple[int, int, int, dict[str, str]]):
     string_offsets = [block.offset for block in blocks if isinstance(block, bibtex_split.RawString)]
     chunk = Library()
     field_problems = Report()
-    pending = _read_blocks(blocks, text, source, field_problems, strings)
-    if any("crossref" in fields for _, _, fields, _ in pending):
+    spans = entry_spans(text, blocks, end) if keep_source else []
+    pending = _read_blocks(blocks, text, source, field_problems, strings, spans if keep_source else None)
+    if any("crossref" in fields for _, _, fields, _, _ in pending):
         return None  # a child needs its parent, which may be in another chunk: read the whole file at once
     _convert(pending, chunk)
     # marshal, not pickle: records are plain dicts, lists and strings, and marshal is twice as fast with them.
@@ -531,11 +614,13 @@ def _read_chunk(task: tuple[int, int, int, dict[str, str]]):
     infos = marshal.dumps(merge.match_infos(chunk.records))
     valid = [not problems(record) for record in chunk.records]
     return (marshal.dumps(chunk.records), infos, valid, keys, string_offsets, positions, field_problems.items,
-            chunk.report.items)
+            chunk.report.items, spans)
 
 
-def _read_with_bibtexparser(text: str, source: str, report: Report) -> list[tuple[str, str, dict[str, str], Position]]:
-    """The same as _read_blocks for any file, broken ones included, with bibtexparser's splitter."""
+def _read_with_bibtexparser(text: str, source: str, report: Report,
+                            preserved: list[PreservedBlock] | None = None) -> list[tuple[str, str, dict[str, str], Position, str | None]]:
+    """The same as _read_blocks for any file, broken ones included, with bibtexparser's splitter; the
+    blocks that are not entries go to `preserved` when it is given (entries then keep their text)."""
     import bibtexparser
     from bibtexparser import model
 
@@ -547,10 +632,18 @@ def _read_with_bibtexparser(text: str, source: str, report: Report) -> list[tupl
         fields = [(f.key, str(f.value)) for f in entry.fields]
         lines = [f.start_line if f.start_line is not None else (entry.start_line or 0) for f in entry.fields]
         return _entry_fields(entry.entry_type.lower(), entry.key, fields, entry.start_line or 0, strings, report, source,
-                             lines.__getitem__)
+                             lines.__getitem__) + ((entry.raw.strip() if preserved is not None else None),)
 
+    free: list[tuple[int, str]] = []  # (line, text) of the blocks before the next entry
     for block in parsed.blocks:
         position = Position(source, (block.start_line or 0) + 1)  # bibtexparser counts lines from 0
+        if preserved is not None:
+            if isinstance(block, (model.String, model.Preamble, model.ExplicitComment, model.ImplicitComment)):
+                free.append((position.line, block.raw.strip()))
+            elif isinstance(block, (model.Entry, model.DuplicateBlockKeyBlock, model.DuplicateFieldKeyBlock)):
+                key = getattr(block, "key", None) or getattr(getattr(block, "ignore_error_block", None), "key", None)
+                preserved.extend(PreservedBlock(source, line, raw, key) for line, raw in free if raw)
+                free.clear()
         if isinstance(block, model.String):
             _define_string(block.key, block.value, strings, report, position)
         elif isinstance(block, model.DuplicateBlockKeyBlock):
@@ -567,6 +660,8 @@ def _read_with_bibtexparser(text: str, source: str, report: Report) -> list[tupl
             report.error("parse-error", f"{_block_kind(block.raw)} cannot be read: {reason}", position)
         elif isinstance(block, model.Entry):
             pending.append(entry_fields(block))
+    if preserved is not None:
+        preserved.extend(PreservedBlock(source, line, raw, None) for line, raw in free if raw)
     return pending
 
 
@@ -625,7 +720,8 @@ def _entry_fields(entry_type: str, key: str, raw_fields: list[tuple[str, str]], 
     return entry_type, key, fields, position
 
 
-def _add_entry(entry_type: str, key: str, fields: dict[str, str], position: Position, library: Library) -> None:
+def _add_entry(entry_type: str, key: str, fields: dict[str, str], position: Position, library: Library,
+               written: str | None = None) -> None:
     report = library.report
     unsafe = [(name, found) for name, value in fields.items() if (found := find_unsafe_tex(value))]
     if unsafe:
@@ -633,4 +729,7 @@ def _add_entry(entry_type: str, key: str, fields: dict[str, str], position: Posi
             report.error("unsafe-tex", f"entry {key}: field {name} holds {', '.join(found)}, which can reach files "
                          "or the shell when compiled; the entry is not read", position)
         return
-    library.add(to_record(entry_type, key, fields, report, position), position)
+    record = to_record(entry_type, key, fields, report, position)
+    if written is not None:
+        record.setdefault("custom", {})["bibtex_entry"] = written
+    library.add(record, position)

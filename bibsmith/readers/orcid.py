@@ -160,7 +160,7 @@ def _fill_from_bibtex(record: dict[str, Any], citation: str, library: Library, p
     key = _BIBTEX_KEY.match(citation)
     if key:
         record["id"] = key[1]
-    parsed = read_bibtex(citation, position.source)
+    parsed = read_bibtex(citation, position.source, keep_source=False)
     if parsed.report.has_errors or len(parsed.records) != 1:
         reasons = "; ".join(d.message for d in parsed.report.errors) or "no single entry"
         library.report.warning("orcid-citation", f"BibTeX citation not read ({reasons}); the work's own fields are", position)

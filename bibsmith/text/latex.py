@@ -289,7 +289,22 @@ def _letter(char: str, ascii_only: bool) -> str:
         return PLACEHOLDERS[char]
     if char in SPECIALS:
         return SPECIALS[char]
-    if ord(char) < 128 or not ascii_only:
+    if ord(char) < 128:
+        return char
+    return latex_character(char, ascii_only)
+
+
+@lru_cache(maxsize=4096)
+def latex_character(char: str, ascii_only: bool = True) -> str:
+    """A non-ASCII character for LaTeX: its command when `ascii_only` (NoLatexForm when it has none);
+    otherwise itself, unless pdfLaTeX cannot set it from UTF-8 whatever the font encoding: math
+    symbols, Greek, arrows and other symbols become their command (`{\\ensuremath{\\approx}}`), which
+    every engine accepts."""
+    if not ascii_only:
+        if unicodedata.category(char) in ("Sm", "So") or unicodedata.category(char)[0] == "L":
+            encoded = _encoder().unicode_to_latex(char)
+            if encoded != char and (unicodedata.category(char)[0] != "L" or "\\ensuremath" in encoded):
+                return encoded
         return char
     encoded = _encoder().unicode_to_latex(char)
     if encoded != char:
@@ -311,7 +326,8 @@ def to_latex(text: str, ascii_only: bool = True) -> str:
     out: list[str] = []
     for is_math, piece in split_math(text):
         if is_math:
-            # Math stays as written; only non-ASCII symbols (μ, Δ) become commands for pdfLaTeX.
+            # Math stays as written; only non-ASCII symbols (μ, Δ) become commands for pdfLaTeX (in
+            # UTF-8 output, what math holds is the writer's own: it is read back as written).
             out.append(_NON_ASCII.sub(lambda m: _letter(m.group(), True), piece) if ascii_only else piece)
         else:
             # "--" typed in the text means two hyphens; bare, TeX would join them into a dash.

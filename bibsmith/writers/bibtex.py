@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, Callable, Iterator
 
 from ..diagnostics import Position, Report
 from ..fastpaths import simple
 from ..library import Library
-from ..readers.bibtex import MONTHS, mapping
+from ..readers.bibtex import MONTHS, default_entry_type, mapping
 from ..text.arxiv import arxiv_id, is_preprint
-from ..text.latex import NoLatexForm, markup_to_placeholders, to_latex
+from ..text.latex import NoLatexForm, latex_character, markup_to_placeholders, to_latex
 from ..text.texsafety import find_unsafe_tex
 from ..text.titlecase import protect as protect_title
 
-# Characters BibTeX cannot have in a key (they end the key or break \cite).
-BAD_KEY = re.compile(r"[\s,{}()\"#%'=~\\]")
+# Characters BibTeX cannot have in a key (they end the key or break \cite). Every other character of a
+# key the input gave, '/', ':', '.', '+' and non-ASCII included, is written as given.
+BAD_KEY = re.compile(r"[\s,{}()\"#%'=\\]")
 # Variables written by the code below, not through the field table.
 STRUCTURAL = {"id", "type", "title", "issued", "accessed", "custom", "citation-key"}
-CUSTOM_WRITTEN = {"arxiv_category", "authors_truncated", "extra", "organizations"}
+CUSTOM_WRITTEN = {"arxiv_category", "authors_truncated", "extra", "organizations", "bibtex_type", "bibtex_entry", "aliases"}
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class Options:
     dialect: str = "bibtex"
     protect: str = "smart"
     unicode: bool = False
+    ascii: bool = False  # BibLaTeX as LaTeX commands only, as the bibtex dialect is by default
+    expand_strings: bool = False  # entries read from a .bib: macros expanded, no @string/@preamble written
 
 
 class _Unwritable(Exception):
@@ -38,16 +41,9 @@ class _Unwritable(Exception):
 
 
 def entry_type(record: dict[str, Any], dialect: str) -> str:
-    """The @type an entry is written as."""
-    if is_preprint(record):
-        return "misc" if dialect == "bibtex" else "online"
-    table = mapping()["types"]["from_csl"][dialect]
-    written = table.get(record.get("type", ""), table["default"])
-    if written == "incollection" and not record.get("container-title"):
-        written = "inbook"
-    if dialect == "bibtex" and written == "phdthesis" and "master" in str(record.get("genre", "")).lower():
-        written = "mastersthesis"
-    return written
+    """The @type an entry is written as: the type it was read as (custom.bibtex_type), or the default."""
+    given = (record.get("custom") or {}).get("bibtex_type")
+    return given if isinstance(given, str) and given else default_entry_type(record, dialect)
 
 
 _SPACES = re.compile(r"\s+")
@@ -56,13 +52,18 @@ _PAGE_DASH = re.compile(r"\s*[-\u2013]\s*")
 _BRACES = re.compile(r"[{}]")
 
 
-def valid_key(key: str) -> str:
-    """A BibTeX-safe key: characters that would end the key or break \\cite become '-'."""
-    return BAD_KEY.sub("-", key) or "entry"
+def bad_key_character(key: str) -> str | None:
+    """The first character BibTeX cannot hold in a key, if any."""
+    found = BAD_KEY.search(key)
+    return found.group() if found else None
+
+
+def _ascii_only(options: Options) -> bool:
+    return (options.dialect == "bibtex" and not options.unicode) or options.ascii
 
 
 def _encoder(options: Options) -> Callable[[str], str]:
-    ascii_only = options.dialect == "bibtex" and not options.unicode
+    ascii_only = _ascii_only(options)
     if simple():
         return lambda text: to_latex(text, ascii_only=ascii_only)
     return _to_latex_ascii if ascii_only else _to_latex_unicode
@@ -231,10 +232,7 @@ def _fields(record: dict[str, Any], options: Options, report: Report, where: str
             continue
         fields.append((name, _raw(name, str(value), encode)))
     if dialect == "biblatex":
-        # preprint <-> published version links from the merge step; only to entries in this output
-        related = [str(r["id"]) for r in (record.get("custom") or {}).get("related") or [] if r.get("listed", True)]
-        if related:
-            fields.append(("related", ",".join(valid_key(k) for k in related)))
+        fields.extend(_links(record))  # links from the merge step
     order = {name: i for i, name in enumerate(table["layout"]["order"])}
     return sorted(fields, key=lambda f: order.get(f[0], len(order)))
 
@@ -322,14 +320,16 @@ def entry_text(record: dict[str, Any], options: Options, report: Report, positio
     try:
         fields = _fields(record, options, report, where, position)
     except _Unwritable as exc:
-        report.error("no-latex-form", f"{where}: field {exc.field}: {exc.reason} (use --unicode for raw UTF-8)", position)
-        return ""
+        # One character without a LaTeX form costs the entry nothing: it is written as UTF-8.
+        report.warning("no-latex-form", f"{where}: field {exc.field}: {exc.reason}; the entry is written as UTF-8 "
+                       "(compile with biber, or an engine that reads UTF-8)", position)
+        fields = _fields(record, replace(options, unicode=True, ascii=False), report, where, position)
     for field, value in fields:
         if not _balanced(value):
             report.error("unbalanced-braces", f"{where}: field {field} has unbalanced braces; not written", position)
             return ""
     width = max(len(name) for name, _ in fields) if fields else 0
-    lines = [f"@{entry_type(record, options.dialect)}{{{valid_key(key)},"]
+    lines = [f"@{entry_type(record, options.dialect)}{{{key},"]
     for name, value in fields:
         body = value if name == "month" and options.dialect == "bibtex" else "{" + value + "}"
         lines.append(f"  {name.ljust(width)} = {body},")
@@ -337,18 +337,96 @@ def entry_text(record: dict[str, Any], options: Options, report: Report, positio
     return "\n".join(lines) + "\n"
 
 
-def write(library: Library, options: Options, report: Report) -> str:
-    """The whole library as one .bib text; unwritable variables are reported once per variable."""
-    records = library.records
-    valid = [valid_key(str(record.get("id") or f"entry{index + 1}")) for index, record in enumerate(records)]
+_HEADER = re.compile(r"@\s*\w+\s*[{(]\s*([^,\s}]*)")
+
+
+def written_key(entry: str) -> str:
+    """The key of an entry as written (`@type{key,`)."""
+    match = _HEADER.match(entry)
+    return match.group(1) if match else ""
+
+
+def as_written(record: dict[str, Any], entry: str, key: str, options: Options, report: Report,
+               position: Position | None = None) -> str:
+    """An entry read from a .bib, given back as it was written: only its key (when it had to change),
+    `ids` for the keys merged into it (BibLaTeX) and the characters the output cannot hold change."""
+    header = _HEADER.match(entry)
+    if header is not None and header.group(1) != key:
+        entry = entry[:header.start(1)] + key + entry[header.end(1):]
+    if options.dialect == "biblatex":
+        entry = _with_fields(entry, _links(record))
+    if entry.isascii():
+        return entry + "\n"
+    ascii_only = _ascii_only(options)
+    out, missing = [], []
+    for char in entry:
+        if ord(char) < 128:
+            out.append(char)
+            continue
+        try:
+            out.append(latex_character(char, ascii_only))
+        except NoLatexForm:
+            missing.append(char)
+            out.append(char)
+    if missing:
+        report.warning("no-latex-form", f"record {key}: {', '.join(f'U+{ord(c):04X}' for c in dict.fromkeys(missing))} "
+                       "has no LaTeX form; written as UTF-8 (compile with biber, or an engine that reads UTF-8)", position)
+    return "".join(out) + "\n"
+
+
+def _links(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """BibLaTeX's `related` (preprint <-> published version, to entries in this output) and `ids` (the
+    keys of records merged into this one)."""
+    custom = record.get("custom") or {}
+    related = [str(r["id"]) for r in custom.get("related") or [] if isinstance(r, dict) and r.get("listed", True)]
+    aliases = [str(a) for a in custom.get("aliases") or []]
+    return [(name, ",".join(keys)) for name, keys in (("related", related), ("ids", aliases)) if keys]
+
+
+def _with_fields(entry: str, fields: list[tuple[str, str]]) -> str:
+    """An entry as written with fields added before its closing brace (those it has already are left)."""
+    for name, value in fields:
+        if entry.endswith(("}", ")")) and not re.search(rf"[,\s]{name}\s*=", entry, re.I):
+            body = entry[:-1].rstrip()
+            entry = f"{body}{'' if body.endswith(',') else ','}\n  {name} = {{{value}}},\n{entry[-1]}"
+    return entry
+
+
+def _keys(library: Library, report: Report) -> list[str] | None:
+    """The key of every record as given (unique already: normalize() saw to it); None when one holds a
+    character BibTeX cannot have in a key, each such key an error."""
     keys: list[str] = []
     used: set[str] = set()
-    for base in valid:
-        key, n = base, 2
-        while key in used:
-            key, n = f"{base}-{n}", n + 1
+    bad = False
+    for index, record in enumerate(library.records):
+        given = key = str(record.get("id") or f"entry{index + 1}")
+        char = bad_key_character(key)
+        if char is not None:
+            report.error("bad-key", f"record {key}: the key holds {char!r} (U+{ord(char):04X}), which a BibTeX key "
+                         "cannot hold; nothing written", library.position_of(index))
+            bad = True
+        n = 2
+        while key in used:  # only in a library built by hand: read() makes keys unique
+            key, n = f"{given}-{n}", n + 1
+        if key != given:
+            report.warning("key-changed", f"record {given}: the key is used by an earlier record; written as {key!r}",
+                           library.position_of(index))
         used.add(key)
         keys.append(key)
+    return None if bad else keys
+
+
+def write(library: Library, options: Options, report: Report) -> str:
+    """The whole library as one .bib text; unwritable variables are reported once per variable.
+
+    Entries read from a .bib (with their text kept) are written as they were, between the @string,
+    @preamble and @comment blocks around them; other records are written from the hub.
+    """
+    records = library.records
+    keys = _keys(library, report)
+    if keys is None:
+        return ""
+    as_read = not options.expand_strings
 
     def part_text(indices: range) -> tuple[list[str], list, dict[str, list[str]]]:
         part_report = Report()
@@ -357,14 +435,15 @@ def write(library: Library, options: Options, report: Report) -> str:
         for index in indices:
             record = records[index]
             position = library.position_of(index)
-            if valid[index] != record.get("id"):
-                part_report.warning("key-changed", f"record {record.get('id')}: key is not a valid BibTeX key; "
-                                    f"written as {valid[index]!r}", position)
+            written = (record.get("custom") or {}).get("bibtex_entry") if as_read else None
+            if isinstance(written, str):
+                entries.append(as_written(record, written, keys[index], options, part_report, position))
+                if options.dialect == "bibtex" and (record.get("custom") or {}).get("related"):
+                    lost.setdefault("custom.related", []).append(str(record.get("id")))
+                continue
             for variable in _unwritten(record, options.dialect):
                 lost.setdefault(variable, []).append(str(record.get("id")))
-            text = entry_text({**record, "id": keys[index]}, options, part_report, position)
-            if text:
-                entries.append(text)
+            entries.append(entry_text({**record, "id": keys[index]}, options, part_report, position))
         return entries, part_report.items, lost
 
     parts: list[range] = [range(len(records))]
@@ -385,4 +464,40 @@ def write(library: Library, options: Options, report: Report) -> str:
     for variable, ids in lost.items():
         report.warning("lost-field", f"{options.dialect} has no field for {variable} ({len(ids)} records, first "
                        f"{ids[0]}); not written", None)
-    return "\n".join(entries)
+    if options.dialect == "bibtex":
+        _report_aliases(library, report)
+    if not as_read or not library.preserved:
+        return "\n".join(e for e in entries if e)
+    return "\n".join(e for e in _with_preserved(library, entries) if e)
+
+
+def _report_aliases(library: Library, report: Report) -> None:
+    for index, record in enumerate(library.records):
+        aliases = [str(a) for a in (record.get("custom") or {}).get("aliases") or []]
+        if aliases:
+            cites = ", ".join(f"\\cite{{{a}}}" for a in aliases)
+            report.warning("lost-alias", f"record {record.get('id')}: BibTeX has no key aliases: {cites} no longer "
+                           f"resolve{'s' if len(aliases) == 1 else ''} (BibLaTeX keeps them in ids)", library.position_of(index))
+
+
+def _with_preserved(library: Library, entries: list[str]) -> list[str]:
+    """The entries with the .bib blocks that are not entries put back before the entry they stood before."""
+    by_source: dict[str, list] = {}
+    for block in library.preserved:
+        by_source.setdefault(block.source, []).append(block)
+    last_before = {(source, block.next_key): i for source, blocks in by_source.items() for i, block in enumerate(blocks)}
+    done = dict.fromkeys(by_source, 0)
+    out: list[str] = []
+    for index, entry in enumerate(entries):
+        record = library.records[index]
+        position = library.position_of(index)
+        written = (record.get("custom") or {}).get("bibtex_entry")
+        if position is not None and isinstance(written, str):
+            upto = last_before.get((position.source, written_key(written)))
+            if upto is not None and upto >= done[position.source]:
+                out.extend(block.text + "\n" for block in by_source[position.source][done[position.source]:upto + 1])
+                done[position.source] = upto + 1
+        out.append(entry)
+    for source, blocks in by_source.items():
+        out.extend(block.text + "\n" for block in blocks[done[source]:])
+    return out

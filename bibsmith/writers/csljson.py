@@ -89,6 +89,16 @@ def record_text(record: dict[str, Any]) -> str:
     return _record_text_python(record)
 
 
+def hub_only(record: dict[str, Any]) -> dict[str, Any]:
+    """The record without the copy of its .bib entry as written (custom.bibtex_entry): that is for the
+    BibTeX writer, and a CSL-JSON reader would take it for data."""
+    custom = record.get("custom")
+    if isinstance(custom, dict) and "bibtex_entry" in custom:
+        custom = {k: v for k, v in custom.items() if k != "bibtex_entry"}
+        return {**record, "custom": custom} if custom else {k: v for k, v in record.items() if k != "custom"}
+    return record
+
+
 def write(library: Library, options: Options, report: Report) -> str:
     """The library as a CSL-JSON array."""
     return "".join(write_stream(library, options))
@@ -100,7 +110,7 @@ def write_stream(library: Library, options: Options) -> Iterator[str]:
         yield "[]\n"
         return
     yield "[\n"
-    records = library.records
+    records = [hub_only(record) for record in library.records]
     last = len(records) - 1
     # Pieces of a few hundred records: one write per record cost more than making its text.
     if _fastjson is not None and not simple():

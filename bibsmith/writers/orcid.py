@@ -368,7 +368,8 @@ def element(work: _Work) -> etree._Element:
 
 # Hub fields no ORCID work element holds (the BibTeX citation may still carry them).
 _UNHELD = ("keyword", "volume", "issue", "page", "publisher-place", "note")
-_HELD_CUSTOM = ("extra", "authors_truncated", "contributor_orcids", "related")
+# bibtex_entry and bibtex_type only say how the record was written in a .bib: no fact of the work is lost.
+_HELD_CUSTOM = ("extra", "authors_truncated", "contributor_orcids", "related", "bibtex_entry", "bibtex_type")
 
 
 def _take_stock(record: dict[str, Any], work: _Work | None, key: str, position: Position | None, feed: _Feed) -> None:

@@ -180,7 +180,7 @@ def _custom(custom: dict[str, Any], put) -> Iterator[str]:
         else:
             yield f"{key}: {clean(value)}"
     for key, value in custom.items():
-        if key not in ("authors_truncated", "organizations", "arxiv_category", "extra"):
+        if key not in ("authors_truncated", "organizations", "arxiv_category", "extra", "bibtex_entry", "bibtex_type"):
             yield f"{key}: {clean(value)}"
 
 
