@@ -23,8 +23,8 @@ def works(family: str, words: list[str]) -> list[dict]:
 # No DOIs: one identity, so one key line, per work. The works of both inputs get keys that start alike
 # (smith2020learning...): a run that read the key file before the other run saved it would give one
 # of those keys to two works.
-FIRST = works("Smith", ["Maps", "Trees", "Graphs", "Paths", "Rules", "Games"]) + works("Jones", ["Tours", "Moves",
-                                                                                               "Plans", "Goals", "Steps", "Tasks"])
+FIRST = (works("Smith", ["Maps", "Trees", "Graphs", "Paths", "Rules", "Games"])
+         + works("Jones", ["Tours", "Moves", "Plans", "Goals", "Steps", "Tasks"]))
 SECOND = works("Smith", ["Sets", "Words", "Codes", "Sums", "Bits"])
 
 
