@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 from contextlib import contextmanager
 from pathlib import Path
@@ -97,6 +98,15 @@ def _load_file(path: str, format: str | None, source: str, keep_source: bool = T
 def _load_key_file(path: str | Path | None, report: Report) -> KeyFile:
     if path is None:
         return KeyFile()
+    # The key file's lock is held from this read until save_key_file: a run that read the keys before
+    # another run saved its new ones could give one key to two works.
+    with keyfile.locked(str(path)):
+        keys = _parse_key_file(path, report)
+        keyfile.keep_lock(keys)
+    return keys
+
+
+def _parse_key_file(path: str | Path, report: Report) -> KeyFile:
     if not Path(path).exists():
         return KeyFile(path=str(path))
     try:
@@ -107,10 +117,38 @@ def _load_key_file(path: str | Path | None, report: Report) -> KeyFile:
 
 
 def save_key_file(library: Library) -> None:
-    """Append this run's new keys to the key file (atomically), if a key file was given and keys are new."""
+    """Append this run's new keys to the key file (atomically), if a key file was given and keys are new;
+    then give back the key file's lock taken when it was read.
+
+    Under the lock the file is read again and only the lines that it does not already say are appended,
+    so that the keys another run recorded meanwhile (one that did not wait for the lock) are kept too.
+    """
     keys = library.metadata.get("key_file")
-    if keys is not None and keys.added:
-        io.atomic_write(keys.path, keys.updated_text())
+    if keys is None:
+        return
+    try:
+        if keys.added:
+            with keyfile.locked(str(keys.path)):
+                text = _key_file_now(keys)
+                if text is not None:
+                    io.atomic_write(keys.path, text)
+    finally:
+        keyfile.release_lock(keys)
+
+
+def _key_file_now(keys: KeyFile) -> str | None:
+    """The key file as it is now with this run's lines that it does not say yet appended (None: no such line)."""
+    try:
+        current = io.read_text(str(keys.path)) if Path(keys.path).exists() else ""
+    except io.InputError:
+        return keys.updated_text()  # unreadable now: written as before, from the text this run read
+    says = dict(keyfile.parse(current, str(keys.path), Report()).keys)
+    added = []
+    for key, identity in keys.added:  # in order: a later line for an identity overrides an earlier one
+        if says.get(identity) != key:
+            added.append((key, identity))
+            says[identity] = key
+    return dataclasses.replace(keys, text=current, added=added).updated_text() if added else None
 
 
 def write(library: Library, to: str, **options: Any) -> str:

@@ -16,9 +16,13 @@ out to be one), the change is a warning and a line of `diff()`.
 
 from __future__ import annotations
 
+import os
 import re
+import threading
+import weakref
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from .diagnostics import Position, Report
 from .library import Library
@@ -192,3 +196,88 @@ def parse(text: str, source: str, report: Report) -> KeyFile:
         keys.keys[identity] = key
         keys.line_of.setdefault(key, number)
     return keys
+
+
+# ---------------------------------------------------------------- the lock
+# Runs that share a key file take turns: each holds an exclusive flock on `<key file>.lock` from reading
+# the key file until it has saved it (bibsmith.api). A run that read the keys before another run
+# recorded its new ones could give a key to one work that the other run gave to another. In one
+# process the lock is counted rather than taken again: flock on a second descriptor of the same file
+# would wait for this very process.
+try:
+    import fcntl
+except ImportError:  # Windows has no flock: there runs sharing a key file are not kept apart
+    fcntl = None
+
+_locks: dict[tuple[int, int], list[int]] = {}  # (device, inode) of a lock file -> [descriptor, holders]
+_locks_guard = threading.Lock()
+_kept: dict[int, weakref.finalize] = {}  # id of a KeyFile -> gives back the lock that KeyFile keeps
+
+
+def _acquire(path: str) -> Callable[[], None]:
+    """Take the lock of the key file at `path` (waiting for other processes); returns what gives it back."""
+    if fcntl is None:
+        return lambda: None
+    try:
+        fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError:
+        return lambda: None  # no lock where none can be made (say a read-only directory); saving re-reads
+    stat = os.fstat(fd)
+    lock = (stat.st_dev, stat.st_ino)
+    with _locks_guard:
+        held = _locks.get(lock)
+        if held is not None:
+            held[1] += 1
+    if held is not None:
+        os.close(fd)
+    else:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # outside the guard: other threads may give their locks back
+        except BaseException:
+            os.close(fd)
+            raise
+        with _locks_guard:
+            _locks[lock] = [fd, 1]
+    given_back = False
+
+    def release() -> None:
+        nonlocal given_back
+        with _locks_guard:
+            if given_back:
+                return
+            given_back = True
+            held = _locks[lock]
+            held[1] -= 1
+            if held[1] == 0:
+                del _locks[lock]
+                os.close(held[0])  # closing the descriptor gives the flock back
+
+    return release
+
+
+@contextmanager
+def locked(path: str) -> Iterator[None]:
+    """Hold the exclusive lock of the key file at `path` (the file `path + '.lock'`) inside the block."""
+    release = _acquire(path)
+    try:
+        yield
+    finally:
+        release()
+
+
+def keep_lock(keys: KeyFile) -> None:
+    """Take the lock of `keys.path` and hold it until release_lock(keys), or until `keys` is dropped."""
+    release = _acquire(str(keys.path))
+    _kept[id(keys)] = weakref.finalize(keys, _let_go, id(keys), release)
+
+
+def _let_go(ident: int, release: Callable[[], None]) -> None:
+    _kept.pop(ident, None)
+    release()
+
+
+def release_lock(keys: KeyFile) -> None:
+    """Give back the lock that keep_lock(keys) took (nothing if it took none)."""
+    finalizer = _kept.get(id(keys))
+    if finalizer is not None:
+        finalizer()  # runs _let_go once, now instead of when `keys` is dropped

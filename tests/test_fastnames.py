@@ -158,6 +158,15 @@ def test_common_shapes_are_taken():
         assert _same(raw, fast), raw
 
 
+@pytest.mark.parametrize("count", [1, 2, 20000])
+def test_a_long_run_of_accents(count):
+    """`\\x` and `count` unbraced accents (issue 24): one long word, alone and in a list, read as Python reads it."""
+    fast = _c()
+    fast.clear()
+    assert _same("\\x" + "\\'e" * count, fast)
+    assert _same("\\x" + "\\'e" * count + " and B. Brown", fast)
+
+
 def test_declined_shapes():
     fast = _c()
     for raw in ["family=Doe, given=Jane", "Smith \\and Jones", "Chapman \\& Hall", "{a", "a}", "Smith\\",
