@@ -60,6 +60,8 @@ LOCALE = typer.Option("en-US", "--locale", help="Locale for formatted output, e.
 PREFER = typer.Option(Prefer.both, "--prefer", help="When a preprint and its published version are both read: list both (linked), only the published one, or only the preprint.")
 REPORT = typer.Option(None, "--report", help="Write a report here: per record what was merged, guessed, or dropped or changed by the output format.")
 KEY_FILE = typer.Option(None, "--key-file", help="Key file (e.g. bibsmith.keys) that records every key given, so keys never change between runs; new keys are appended.")
+DEDUPE = typer.Option(False, "--dedupe", help="Also merge records that only look alike (same title, first author and year within one), not only those sharing a DOI, arXiv id or ISBN; in one input too.")
+NO_MERGE = typer.Option(False, "--no-merge", help="Merge nothing, not even records that share an identifier (likely duplicates are still reported).")
 KEEP_GOING = typer.Option(False, "--keep-going", help="Write what could be read even when some input records have errors.")
 
 
@@ -77,7 +79,14 @@ def _fail_usage(message: str) -> None:
     raise typer.Exit(Exit.USAGE)
 
 
-def _read(inputs: list[str], from_format: str | None, prefer: str = "both", key_file: Path | None = None):
+def _merge_mode(dedupe: bool, no_merge: bool) -> str:
+    if dedupe and no_merge:
+        _fail_usage("--dedupe and --no-merge cannot be used together")
+    return "dedupe" if dedupe else "none" if no_merge else "auto"
+
+
+def _read(inputs: list[str], from_format: str | None, prefer: str = "both", key_file: Path | None = None,
+          merge: str = "auto"):
     from . import api
 
     if from_format is not None:
@@ -88,7 +97,7 @@ def _read(inputs: list[str], from_format: str | None, prefer: str = "both", key_
     import gc
 
     gc.disable()
-    library = api.read(inputs, from_format, prefer=prefer, key_file=key_file)
+    library = api.read(inputs, from_format, prefer=prefer, key_file=key_file, merge=merge)
     # The records live until the process ends and hold no cycles: out of the collector's way for good
     # (otherwise its next passes scan the whole library, 0.2 s at 100,000 entries).
     gc.freeze()
@@ -106,7 +115,7 @@ def _finish(library, report_path: Path | None, read_count: int, written: list[tu
     sections = lossreport.Sections(items[:read_count], [(label, items[a:b]) for label, a, b in written])
     if report_path is not None:
         io.atomic_write(str(report_path), lossreport.build(library, sections, log, library.metadata.get("key_file")))
-    if report_path is not None or (log is not None and (log.merges or log.links)):
+    if report_path is not None or (log is not None and (log.merges or log.links or log.unmerged)):
         print(lossreport.summary(library, sections, log, None if report_path is None else str(report_path)), file=sys.stderr)
 
 
@@ -125,9 +134,9 @@ Job = tuple[str, Callable[[], list[tuple[str | None, str]]]]  # (label for the r
 
 
 def _run(inputs: list[str], from_format: str | None, keep_going: bool, prefer: "Prefer", report: Path | None,
-         key_file: Path | None, jobs: Callable[[Any], list[Job]]) -> tuple[Any, list[tuple[str | None, str]]]:
+         key_file: Path | None, jobs: Callable[[Any], list[Job]], merge: str = "auto") -> tuple[Any, list[tuple[str | None, str]]]:
     """What every writing command does: read, print diagnostics, make all files, and only then write them."""
-    library = _read(inputs, from_format, prefer.value, key_file)
+    library = _read(inputs, from_format, prefer.value, key_file, merge)
     _KEPT.append(library)
     read_count = len(library.report)
     seen: set[int] = set()
@@ -166,6 +175,8 @@ def convert(
     batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="ORCID: split the feed into files of at most N works (ORCID takes at most 100 per request)."),
     keep_going: bool = KEEP_GOING,
     prefer: Prefer = PREFER,
+    dedupe: bool = DEDUPE,
+    no_merge: bool = NO_MERGE,
     report: Optional[Path] = REPORT,
     key_file: Optional[Path] = KEY_FILE,
 ) -> None:
@@ -176,7 +187,7 @@ def convert(
                    ris_preprint_type=ris_preprint_type, batch_size=batch_size)
     path = None if output is None else str(output)
     _run(inputs, from_format, keep_going, prefer, report, key_file,
-         lambda library: [(to, lambda: api.outputs(library, to, path, **options))])
+         lambda library: [(to, lambda: api.outputs(library, to, path, **options))], _merge_mode(dedupe, no_merge))
 
 
 @app.command()
@@ -188,6 +199,8 @@ def export(
     locale: str = LOCALE,
     keep_going: bool = KEEP_GOING,
     prefer: Prefer = PREFER,
+    dedupe: bool = DEDUPE,
+    no_merge: bool = NO_MERGE,
     report: Optional[Path] = REPORT,
     key_file: Optional[Path] = KEY_FILE,
 ) -> None:
@@ -199,7 +212,7 @@ def export(
                  [(str(directory / filename), api.write(library, to, style=per_style, locale=locale))])
                 for to, filename, per_style in api.export_plan(style or ["apa"])]
 
-    library, files = _run(inputs, from_format, keep_going, prefer, report, key_file, jobs)
+    library, files = _run(inputs, from_format, keep_going, prefer, report, key_file, jobs, _merge_mode(dedupe, no_merge))
     for path, _ in files:
         print(path)
     print(f"{len(library)} records, {len(files)} files in {directory}", file=sys.stderr)
@@ -219,6 +232,8 @@ def cv(
     abstracts: bool = typer.Option(False, "--abstracts", help="Include abstracts (hidden until clicked in HTML)."),
     keep_going: bool = KEEP_GOING,
     prefer: Prefer = PREFER,
+    dedupe: bool = DEDUPE,
+    no_merge: bool = NO_MERGE,
     report: Optional[Path] = REPORT,
     key_file: Optional[Path] = KEY_FILE,
 ) -> None:
@@ -229,7 +244,8 @@ def cv(
                    group_by=group_by.value, restart_numbering=restart_numbering, abstracts=abstracts)
     path = None if output is None else str(output)
     _run(inputs, from_format, keep_going, prefer, report, key_file,
-         lambda library: [(f"cv {to.value}", lambda: [(path, api.write(library, "cv", **options))])])
+         lambda library: [(f"cv {to.value}", lambda: [(path, api.write(library, "cv", **options))])],
+         _merge_mode(dedupe, no_merge))
 
 
 @app.command()
@@ -250,7 +266,7 @@ def check(
     inputs: List[str] = INPUTS,
     from_format: Optional[str] = FROM,
 ) -> None:
-    """Report every problem in the inputs; exit 1 if any is an error."""
+    """Report every problem in the inputs (likely duplicates too, as warnings); exit 1 if any is an error."""
     library = _read(inputs, from_format)
     _print_diagnostics(library.report)
     errors = len(library.report.errors)

@@ -11,7 +11,9 @@ names a work independently of its key:
 A record matches a line when any of its identities does (title identities also one year either side);
 the last line for an identity wins. A record that matches keeps the recorded key whatever key the
 input gives it. When a recorded key cannot be kept (two records claim it; two recorded works turned
-out to be one), the change is a warning and a line of `diff()`.
+out to be one), the change is a warning and a line of `diff()`. The other keys of a merged record
+(custom.aliases) get a line each with its first identity, before the line of its key, so that they
+stay reserved for that work.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 
 from .diagnostics import Position, Report
 from .library import Library
-from .merge import edition_of, arxiv_ids, dois, first_family, is_preprint, title_fingerprint, year_of
+from .merge import edition_of, arxiv_ids, dois, first_family, is_preprint, settle_aliases, title_fingerprint, year_of
 from .text.keys import assign_keys
 
 HEADER = ("# bibsmith.keys: every citation key bibsmith has given, one 'key identity' per line.\n"
@@ -161,10 +163,18 @@ class KeyFile:
             change.new = str(record["id"])
             report.warning("key-changed", f"key {change.old!r} is now {change.new!r}: {change.reason}", position)
         self._pending.clear()
+        settle_aliases(library)
         if self.path is None:
             return  # no key file to record the keys in
         for record in library.records:
-            for identity in identities(record):
+            found = identities(record)
+            # A merged record's other keys stay reserved for it: a line each, before its own key's line
+            # (the last line for an identity wins, so its own key is what the next run restores).
+            aliases = (record.get("custom") or {}).get("aliases") if isinstance(record.get("custom"), dict) else None
+            for alias in aliases if found and isinstance(aliases, list) else ():
+                if alias not in self.line_of:
+                    self._add(str(alias), found[0])
+            for identity in found:
                 if self.keys.get(identity) != record["id"]:
                     self._add(str(record["id"]), identity)
 

@@ -22,13 +22,14 @@ SOURCES = [str(FIXTURES / name) for name in ("profile.txt", "refs.bib", "zotero.
 GOLDEN = REPO / "tests" / "golden" / "merge"
 
 
-def read_fixture(prefer: str = "both") -> Library:
+def read_fixture(prefer: str = "both", merge: str = "dedupe") -> Library:
+    """The three sources, look-alikes merged too (--dedupe) unless `merge` says otherwise."""
     import os
 
     here = os.getcwd()
     os.chdir(REPO)
     try:
-        return bibsmith.read(SOURCES, prefer=prefer)
+        return bibsmith.read(SOURCES, prefer=prefer, merge=merge)
     finally:
         os.chdir(here)
 
@@ -306,7 +307,7 @@ def test_merged_records_validate_against_the_official_csl_schema() -> None:
 def test_report_file_and_one_line_summary_golden(tmp_path: Path) -> None:
     report = tmp_path / "report.txt"
     result = subprocess.run([sys.executable, "-m", "bibsmith", "convert", *SOURCES, "--to", "csl-json",
-                             "--report", str(report)], capture_output=True, text=True, cwd=REPO, timeout=120)
+                             "--dedupe", "--report", str(report)], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == [
         "tests/fixtures/merge/zotero.ris:1: warning: key 'hep-th/9711200' is now 'hep-th-9711200': keys hold no '/'",
@@ -324,7 +325,7 @@ def test_merging_the_output_with_its_sources_changes_nothing(tmp_path: Path) -> 
     here = os.getcwd()
     os.chdir(REPO)
     try:
-        again = bibsmith.read([str(first), *SOURCES])
+        again = bibsmith.read([str(first), *SOURCES], merge="dedupe")
     finally:
         os.chdir(here)
     assert [str(d) for d in again.report] == []
@@ -335,7 +336,7 @@ def test_merging_the_output_with_its_sources_changes_nothing(tmp_path: Path) -> 
 
 def test_cli_prefer_published_lists_only_published_versions() -> None:
     result = subprocess.run([sys.executable, "-m", "bibsmith", "convert", *SOURCES, "--to", "csl-json",
-                             "--prefer", "published"], capture_output=True, text=True, cwd=REPO, timeout=120)
+                             "--dedupe", "--prefer", "published"], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert result.returncode == 0, result.stderr
     ids = [r["id"] for r in json.loads(result.stdout)]
     assert ids == ["li2022lazy", "zhou2023distillspec", "zaheer2023teacher", "Maldacena:1997re", "lecun2015deep",
