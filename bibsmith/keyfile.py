@@ -97,10 +97,11 @@ class KeyFile:
                     self._without_slash(record, library, library.position_of(index))
             return
         claimed: dict[str, int] = {}
+        shared = _shared(library.records) if self.keys else set()
         for index, record in enumerate(library.records):
             position = library.position_of(index)
             given = self._without_slash(record, library, position)
-            recorded = self._recorded(record) if self.keys else []
+            recorded = self._recorded(record, shared) if self.keys else []
             free = [(key, identity) for key, identity in recorded if key not in claimed]
             if not free:
                 for key, identity in recorded:
@@ -135,10 +136,13 @@ class KeyFile:
                          "keys hold no '/'", library.report, position)
         return given
 
-    def _recorded(self, record: dict[str, Any]) -> list[tuple[str, str]]:
-        """(key, identity) for every recorded key of this record, the oldest key first."""
+    def _recorded(self, record: dict[str, Any], shared: set[str] = frozenset()) -> list[tuple[str, str]]:
+        """(key, identity) for every recorded key of this record, the oldest key first (`shared`: identities
+        that other records of this run hold too, which name none of them)."""
         found: dict[str, str] = {}
         for identity in identities(record):
+            if identity in shared:
+                continue
             for candidate in _nearby(identity):
                 key = self.keys.get(candidate)
                 if key is not None:
@@ -166,8 +170,9 @@ class KeyFile:
         settle_aliases(library)
         if self.path is None:
             return  # no key file to record the keys in
+        shared = _shared(library.records)
         for record in library.records:
-            found = identities(record)
+            found = [identity for identity in identities(record) if identity not in shared]
             # A merged record's other keys stay reserved for it: a line each, before its own key's line
             # (the last line for an identity wins, so its own key is what the next run restores).
             aliases = (record.get("custom") or {}).get("aliases") if isinstance(record.get("custom"), dict) else None
@@ -198,6 +203,17 @@ class KeyFile:
         for change in self.changes:
             lines += [f"-{change.old} {change.identity}", f"+{change.new} {change.identity}", f"# {change.reason}"]
         return "\n".join(lines) + "\n"
+
+
+def _shared(records: list[dict[str, Any]]) -> set[str]:
+    """Identities that several records hold (look-alikes kept apart, crossref children with their
+    parent's DOI): recorded for one, they would give its key to the others on the next run."""
+    seen: set[str] = set()
+    shared: set[str] = set()
+    for record in records:
+        for identity in identities(record):
+            (shared if identity in seen else seen).add(identity)
+    return shared
 
 
 def parse(text: str, source: str, report: Report) -> KeyFile:
