@@ -591,3 +591,22 @@ def test_key_file_keeps_aliases_reserved_and_the_record_its_key(tmp_path: Path) 
     # Read alone, the other file's record gets the work's recorded key, not its input key (now an alias line).
     result = _cli("convert", str(b), "--to", "csl-json", "--key-file", str(keys))
     assert [r["id"] for r in json.loads(result.stdout)] == ["lecun2015deep"]
+
+
+def test_report_names_the_aliases_and_the_formats_that_cannot_hold_them(tmp_path: Path) -> None:
+    a = _bib(tmp_path / "a.bib", LECUN % ("lecun2015deep", "Deep Learning", "\n  doi = {10.1038/nature14539},"))
+    b = _bib(tmp_path / "b.bib", LECUN % ("nature2015", "Deep Learning", "\n  doi = {10.1038/nature14539},"))
+    report = tmp_path / "report.txt"
+    result = _cli("convert", "a.bib", "b.bib", "--to", "orcid", "--report", str(report), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    text = report.read_text(encoding="utf-8")
+    assert text.split("\n\n")[1].splitlines()[:5] == [
+        "lecun2015deep: Deep Learning",
+        "  merged from: a.bib:1, b.bib:1",
+        "    b.bib:1 matched: same DOI 10.1038/nature14539",
+        "    id = 'lecun2015deep' from a.bib:1 (the first key read; the others are its aliases)",
+        "      not 'nature2015' from b.bib:1",
+    ]
+    assert text.split("\n\n")[2].splitlines() == [
+        "not about one record:",
+        "  orcid: bibsmith: warning: ORCID works have no element for: custom.aliases (1 work); left out of the works"]
