@@ -8,7 +8,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable
 
-from . import io, keyfile, merge, progress, registry
+from . import io, keyfile, progress, registry
+from . import merge as merging
 from .diagnostics import BibsmithError, Diagnostic, Level, Position, Report, UsageError
 from .keyfile import KeyFile
 from .library import Library
@@ -36,22 +37,35 @@ def loads(text: str, format: str | None = None, source: str = "<string>", keep_s
     return registry.load(reader.module).read(text, source)
 
 
+MERGE = ("auto", "dedupe", "none")
+
+
 def read(inputs: str | Path | Iterable[str | Path], format: str | None = None, prefer: str = "both",
-         key_file: str | Path | None = None, keep_source: bool = True, encoding: str = "utf-8") -> Library:
+         key_file: str | Path | None = None, merge: str = "auto", keep_source: bool = True,
+         encoding: str = "utf-8") -> Library:
     """Read and merge one or more inputs ('-' is standard input) into one normalized Library.
 
-    Duplicates are merged and preprint/published pairs linked (`prefer`: both, published or preprint
-    is listed; what was done is `library.metadata["merge_log"]` when anything was). Keys recorded in
+    `merge` says which duplicates become one record: "auto" (the default) merges nothing in one input
+    and, among several inputs, records of different inputs that share an identifier (DOI, arXiv id,
+    a book's ISBN); "dedupe" merges every record that shares an identifier or title, first author
+    and year (within one), also within one input; "none" merges nothing.
+    Records that look like duplicates but are not merged are warnings in `library.report`. A merged
+    record keeps its first key; its other keys are `custom.aliases`. Preprint/published pairs are
+    linked, never merged (`prefer`: both, published or preprint is listed). What was done is
+    `library.metadata["merge_log"]` when anything was found. Keys recorded in
     `key_file` are kept; the updated key file is `library.metadata["key_file"]` (see `save_key_file`).
     Problems are collected in `library.report`, never raised; an unreadable file is an error there too.
     `keep_source`: see loads(). `encoding`: of the input files ('latin-1', ...); UTF-8 by default.
     """
+    if merge not in MERGE:
+        raise UsageError(f"merge must be one of {', '.join(MERGE)}, not {merge!r}")
     paths = [str(inputs)] if isinstance(inputs, (str, Path)) else [str(p) for p in inputs]
     merged = Library()
+    read_from: list[int] = []  # the input of every record
     match_infos: list | None = []  # merging's keys, where every reader computed them for its records
     known_valid: list[dict[str, Any]] = []  # records a reader found valid (normalize need not check them)
     with progress.Reading(paths) as bar, _collector_paused():  # a bar only for large inputs on a terminal
-        for path in paths:
+        for number, path in enumerate(paths):
             source = io.source_name(path)
             bar.step(f"reading {Path(source).name}")
             try:
@@ -64,13 +78,15 @@ def read(inputs: str | Path | Iterable[str | Path], format: str | None = None, p
             flags = library.precomputed.get("valid")
             known_valid += [record for record, ok in zip(library.records, flags or ()) if ok]
             merged.extend(library)
+            read_from += [number] * len(library.records)
             del library
             bar.finish(path)
         bar.step("merging and checking records")
-        log = merge.combine(merged, match_infos if merged.records else None)
+        mode = "identifiers" if merge == "auto" and len(paths) > 1 else "none" if merge == "auto" else merge
+        log = merging.combine(merged, match_infos if merged.records else None, mode, read_from)
         keys = _load_key_file(key_file, merged.report)
         normalize(merged, keys, known_valid)
-        merge.finish(merged, log, prefer)
+        merging.finish(merged, log, prefer)
     if keys.path is not None:
         merged.metadata["key_file"] = keys
     return merged
@@ -212,6 +228,7 @@ def convert(
     keep_going: bool = False,
     prefer: str = "both",
     key_file: str | Path | None = None,
+    merge: str = "auto",
     **options: Any,
 ) -> str:
     """Read inputs, write them as `to`; with `output`, write the file(s) atomically. Returns the text.
@@ -219,7 +236,7 @@ def convert(
     Raises BibsmithError when an input or the writer has errors (input errors are tolerated with
     keep_going=True); nothing is written then.
     """
-    library = read(inputs, format, prefer=prefer, key_file=key_file)
+    library = read(inputs, format, prefer=prefer, key_file=key_file, merge=merge)
     if library.report.has_errors and not keep_going:
         raise BibsmithError(library.report)
     files = outputs(library, to, None if output is None else str(output), **options)

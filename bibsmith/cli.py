@@ -60,6 +60,8 @@ LOCALE = typer.Option("en-US", "--locale", help="Locale for formatted output, e.
 PREFER = typer.Option(Prefer.both, "--prefer", help="When a preprint and its published version are both read: list both (linked), only the published one, or only the preprint.")
 REPORT = typer.Option(None, "--report", help="Write a report here: per record what was merged, guessed, or dropped or changed by the output format.")
 KEY_FILE = typer.Option(None, "--key-file", help="Key file (e.g. bibsmith.keys) that records every key given, so keys never change between runs; new keys are appended.")
+DEDUPE = typer.Option(False, "--dedupe", help="Also merge records that only look alike (same title, first author and year within one), not only those sharing a DOI, arXiv id or ISBN; in one input too.")
+NO_MERGE = typer.Option(False, "--no-merge", help="Merge nothing, not even records that share an identifier (likely duplicates are still reported).")
 KEEP_GOING = typer.Option(False, "--keep-going", help="Write what could be read even when some input records have errors.")
 ENCODING = typer.Option("utf-8", "--encoding", help="Encoding of the input files (utf-8 by default; latin-1, cp1252, ...).")
 BIBTEX_OUTPUTS = ("bibtex", "biblatex")
@@ -79,8 +81,14 @@ def _fail_usage(message: str) -> None:
     raise typer.Exit(Exit.USAGE)
 
 
+def _merge_mode(dedupe: bool, no_merge: bool) -> str:
+    if dedupe and no_merge:
+        _fail_usage("--dedupe and --no-merge cannot be used together")
+    return "dedupe" if dedupe else "none" if no_merge else "auto"
+
+
 def _read(inputs: list[str], from_format: str | None, prefer: str = "both", key_file: Path | None = None,
-          keep_source: bool = False, encoding: str = "utf-8"):
+          merge: str = "auto", keep_source: bool = False, encoding: str = "utf-8"):
     import codecs
 
     from . import api
@@ -97,7 +105,8 @@ def _read(inputs: list[str], from_format: str | None, prefer: str = "both", key_
     import gc
 
     gc.disable()
-    library = api.read(inputs, from_format, prefer=prefer, key_file=key_file, keep_source=keep_source, encoding=encoding)
+    library = api.read(inputs, from_format, prefer=prefer, key_file=key_file, merge=merge, keep_source=keep_source,
+                       encoding=encoding)
     # The records live until the process ends and hold no cycles: out of the collector's way for good
     # (otherwise its next passes scan the whole library, 0.2 s at 100,000 entries).
     gc.freeze()
@@ -115,7 +124,7 @@ def _finish(library, report_path: Path | None, read_count: int, written: list[tu
     sections = lossreport.Sections(items[:read_count], [(label, items[a:b]) for label, a, b in written])
     if report_path is not None:
         io.atomic_write(str(report_path), lossreport.build(library, sections, log, library.metadata.get("key_file")))
-    if report_path is not None or (log is not None and (log.merges or log.links)):
+    if report_path is not None or (log is not None and (log.merges or log.links or log.unmerged)):
         print(lossreport.summary(library, sections, log, None if report_path is None else str(report_path)), file=sys.stderr)
 
 
@@ -134,13 +143,13 @@ Job = tuple[str, Callable[[], list[tuple[str | None, str]]]]  # (label for the r
 
 
 def _run(inputs: list[str], from_format: str | None, keep_going: bool, prefer: "Prefer", report: Path | None,
-         key_file: Path | None, jobs: Callable[[Any], list[Job]], keep_source: bool = False,
+         key_file: Path | None, jobs: Callable[[Any], list[Job]], merge: str = "auto", keep_source: bool = False,
          encoding: str = "utf-8") -> tuple[Any, list[tuple[str | None, str]]]:
     """What every writing command does: read, print diagnostics, make all files, and only then write them.
 
     `keep_source`: the outputs include BibTeX or BibLaTeX, for which .bib entries keep their text.
     """
-    library = _read(inputs, from_format, prefer.value, key_file, keep_source, encoding)
+    library = _read(inputs, from_format, prefer.value, key_file, merge, keep_source, encoding)
     _KEPT.append(library)
     read_count = len(library.report)
     seen: set[int] = set()
@@ -181,6 +190,8 @@ def convert(
     batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="ORCID: split the feed into files of at most N works (ORCID takes at most 100 per request)."),
     keep_going: bool = KEEP_GOING,
     prefer: Prefer = PREFER,
+    dedupe: bool = DEDUPE,
+    no_merge: bool = NO_MERGE,
     report: Optional[Path] = REPORT,
     key_file: Optional[Path] = KEY_FILE,
     encoding: str = ENCODING,
@@ -192,7 +203,7 @@ def convert(
                    expand_strings=expand_strings, ris_preprint_type=ris_preprint_type, batch_size=batch_size)
     path = None if output is None else str(output)
     _run(inputs, from_format, keep_going, prefer, report, key_file,
-         lambda library: [(to, lambda: api.outputs(library, to, path, **options))],
+         lambda library: [(to, lambda: api.outputs(library, to, path, **options))], _merge_mode(dedupe, no_merge),
          keep_source=to in BIBTEX_OUTPUTS and not expand_strings, encoding=encoding)
 
 
@@ -205,6 +216,8 @@ def export(
     locale: str = LOCALE,
     keep_going: bool = KEEP_GOING,
     prefer: Prefer = PREFER,
+    dedupe: bool = DEDUPE,
+    no_merge: bool = NO_MERGE,
     report: Optional[Path] = REPORT,
     key_file: Optional[Path] = KEY_FILE,
     encoding: str = ENCODING,
@@ -217,7 +230,8 @@ def export(
                  [(str(directory / filename), api.write(library, to, style=per_style, locale=locale))])
                 for to, filename, per_style in api.export_plan(style or ["apa"])]
 
-    library, files = _run(inputs, from_format, keep_going, prefer, report, key_file, jobs, keep_source=True, encoding=encoding)
+    library, files = _run(inputs, from_format, keep_going, prefer, report, key_file, jobs, _merge_mode(dedupe, no_merge),
+                          keep_source=True, encoding=encoding)
     for path, _ in files:
         print(path)
     print(f"{len(library)} records, {len(files)} files in {directory}", file=sys.stderr)
@@ -237,6 +251,8 @@ def cv(
     abstracts: bool = typer.Option(False, "--abstracts", help="Include abstracts (hidden until clicked in HTML)."),
     keep_going: bool = KEEP_GOING,
     prefer: Prefer = PREFER,
+    dedupe: bool = DEDUPE,
+    no_merge: bool = NO_MERGE,
     report: Optional[Path] = REPORT,
     key_file: Optional[Path] = KEY_FILE,
     encoding: str = ENCODING,
@@ -248,7 +264,8 @@ def cv(
                    group_by=group_by.value, restart_numbering=restart_numbering, abstracts=abstracts)
     path = None if output is None else str(output)
     _run(inputs, from_format, keep_going, prefer, report, key_file,
-         lambda library: [(f"cv {to.value}", lambda: [(path, api.write(library, "cv", **options))])], encoding=encoding)
+         lambda library: [(f"cv {to.value}", lambda: [(path, api.write(library, "cv", **options))])],
+         _merge_mode(dedupe, no_merge), encoding=encoding)
 
 
 @app.command()
@@ -270,7 +287,7 @@ def check(
     from_format: Optional[str] = FROM,
     encoding: str = ENCODING,
 ) -> None:
-    """Report every problem in the inputs; exit 1 if any is an error."""
+    """Report every problem in the inputs (likely duplicates too, as warnings); exit 1 if any is an error."""
     library = _read(inputs, from_format, encoding=encoding)
     _print_diagnostics(library.report)
     errors = len(library.report.errors)

@@ -11,7 +11,9 @@ names a work independently of its key:
 A record matches a line when any of its identities does (title identities also one year either side);
 the last line for an identity wins. A record that matches keeps the recorded key whatever key the
 input gives it. When a recorded key cannot be kept (two records claim it; two recorded works turned
-out to be one), the change is a warning and a line of `diff()`.
+out to be one), the change is a warning and a line of `diff()`. The other keys of a merged record
+(custom.aliases) get a line each with its first identity, before the line of its key, so that they
+stay reserved for that work.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any, Callable, Iterator
 
 from .diagnostics import Position, Report
 from .library import Library
-from .merge import edition_of, arxiv_ids, dois, first_family, is_preprint, title_fingerprint, year_of
+from .merge import edition_of, arxiv_ids, dois, first_family, is_preprint, settle_aliases, title_fingerprint, year_of
 from .text.keys import assign_keys
 
 HEADER = ("# bibsmith.keys: every citation key bibsmith has given, one 'key identity' per line.\n"
@@ -94,10 +96,11 @@ class KeyFile:
         if not self.keys and not self.line_of:  # no key file, or an empty one: every input key stays
             return
         claimed: dict[str, int] = {}
+        shared = _shared(library.records) if self.keys else set()
         for index, record in enumerate(library.records):
             position = library.position_of(index)
             given = str(record["id"]) if record.get("id") not in (None, "") else None
-            recorded = self._recorded(record) if self.keys else []
+            recorded = self._recorded(record, shared) if self.keys else []
             free = [(key, identity) for key, identity in recorded if key not in claimed]
             if not free:
                 for key, identity in recorded:
@@ -123,10 +126,13 @@ class KeyFile:
                              library.position_of(index), record)
                 del record["id"]
 
-    def _recorded(self, record: dict[str, Any]) -> list[tuple[str, str]]:
-        """(key, identity) for every recorded key of this record, the oldest key first."""
+    def _recorded(self, record: dict[str, Any], shared: set[str] = frozenset()) -> list[tuple[str, str]]:
+        """(key, identity) for every recorded key of this record, the oldest key first (`shared`: identities
+        that other records of this run hold too, which name none of them)."""
         found: dict[str, str] = {}
         for identity in identities(record):
+            if identity in shared:
+                continue
             for candidate in _nearby(identity):
                 key = self.keys.get(candidate)
                 if key is not None:
@@ -151,10 +157,19 @@ class KeyFile:
             change.new = str(record["id"])
             report.warning("key-changed", f"key {change.old!r} is now {change.new!r}: {change.reason}", position)
         self._pending.clear()
+        settle_aliases(library)
         if self.path is None:
             return  # no key file to record the keys in
+        shared = _shared(library.records)
         for record in library.records:
-            for identity in identities(record):
+            found = [identity for identity in identities(record) if identity not in shared]
+            # A merged record's other keys stay reserved for it: a line each, before its own key's line
+            # (the last line for an identity wins, so its own key is what the next run restores).
+            aliases = (record.get("custom") or {}).get("aliases") if isinstance(record.get("custom"), dict) else None
+            for alias in aliases if found and isinstance(aliases, list) else ():
+                if alias not in self.line_of:
+                    self._add(str(alias), found[0])
+            for identity in found:
                 if self.keys.get(identity) != record["id"]:
                     self._add(str(record["id"]), identity)
 
@@ -178,6 +193,17 @@ class KeyFile:
         for change in self.changes:
             lines += [f"-{change.old} {change.identity}", f"+{change.new} {change.identity}", f"# {change.reason}"]
         return "\n".join(lines) + "\n"
+
+
+def _shared(records: list[dict[str, Any]]) -> set[str]:
+    """Identities that several records hold (look-alikes kept apart, crossref children with their
+    parent's DOI): recorded for one, they would give its key to the others on the next run."""
+    seen: set[str] = set()
+    shared: set[str] = set()
+    for record in records:
+        for identity in identities(record):
+            (shared if identity in seen else seen).add(identity)
+    return shared
 
 
 def parse(text: str, source: str, report: Report) -> KeyFile:

@@ -13,6 +13,11 @@ published record). "listed" says whether the other record is in this output (`--
 "DOI" and "arxiv" appear when the other record has them, so a writer can point at it without the
 record (ORCID `version-of`). BibLaTeX `related` should name only listed ids.
 
+What is merged is the caller's choice (`combine(..., merge=)`): everything found ("dedupe"), only
+records that share an identifier ("identifiers": DOI, arXiv id, or the ISBN of a book), or nothing
+("none"). Records found alike but not merged are reported as warnings ("looks like a duplicate of").
+A merged record keeps its first key; the other keys it was read under are `custom.aliases`, in read order.
+
 Use: `log = combine(library)` before keys are assigned, `finish(library, log, prefer)` after;
 `merge(library, prefer)` does both (for records that already have keys, and for benchmarks).
 """
@@ -25,13 +30,14 @@ import marshal
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 from .diagnostics import Position
 from .library import Library
 from .text.keys import FoldTable, ascii_fold, key_word
 
 PREFER = ("both", "published", "preprint")
+MERGE = ("dedupe", "identifiers", "none")  # what combine() merges
 _ARXIV = r"(\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[a-z]{2})?/\d{7})(?:v\d+)?"
 ARXIV_ID = re.compile(rf"^(?:arxiv:\s*)?{_ARXIV}$", re.I)
 ARXIV_DOI = re.compile(rf"^10\.48550/arxiv\.{_ARXIV}$", re.I)
@@ -39,6 +45,8 @@ ARXIV_URL = re.compile(rf"arxiv\.org/(?:abs|pdf)/{_ARXIV}", re.I)
 DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.I)
 # Types that say nothing about what kind of work a record is, so they agree with any type.
 GENERIC_TYPES = frozenset({"article", "document", "manuscript"})
+# An ISBN names a whole book: the chapters of a collection share it, so it identifies only books.
+ISBN_TYPES = frozenset({"book"})
 # A published version usually appears within a few years of its preprint (and rarely a year before).
 LINK_YEARS = range(-1, 4)
 
@@ -361,6 +369,8 @@ class MergeLog:
     merges: list[MergeEntry] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
     hidden: list[tuple[dict[str, Any], Position | None, str]] = field(default_factory=list)
+    # Records that look like an earlier one but were not merged: (its position, the other's, what matched).
+    unmerged: list[tuple[Position | None, Position | None, str]] = field(default_factory=list)
 
     def entry_for(self, record: dict[str, Any]) -> MergeEntry | None:
         """The merge that made `record`, if it was merged."""
@@ -371,14 +381,25 @@ class MergeLog:
         duplicates = sum(len(m.sources) - 1 for m in self.merges)
         text = (f"{self.records_in} records read, {duplicates} duplicates merged into {len(self.merges)} records, "
                 f"{len(self.links)} preprint/published pairs linked")
+        if self.unmerged:
+            text += f", {len(self.unmerged)} likely duplicates not merged"
         if self.hidden:
             text += f", {len(self.hidden)} hidden by --prefer"
         return text
 
 
 # ---------------------------------------------------------------- clustering
-def _clusters(infos: _Infos) -> tuple[list[Sequence[int]], list[str | None]]:
-    """Groups of duplicate records (indices in input order) and, per record, how it joined its group."""
+def _book_isbns(traits: _Traits) -> list[tuple[str, str]]:
+    return [("ISBN", value) for value in traits[3]] if traits[5] in ISBN_TYPES else []
+
+
+def _clusters(infos: _Infos, by_titles: bool = True,
+              inputs: Sequence[int] | None = None) -> tuple[list[Sequence[int]], list[str | None]]:
+    """Groups of duplicate records (indices in input order) and, per record, how it joined its group.
+
+    `by_titles`: also records that share only title, first author and year (within one). `inputs`:
+    the input each record was read from; then no group holds two records of one input.
+    """
     # A group is named by the record that started it. Only groups of two or more have a member list
     # and a list of their members' distinct traits: a record that fits one member with the same traits
     # fits them all, so checking a large group of copies costs as little as checking one record.
@@ -396,6 +417,11 @@ def _clusters(infos: _Infos) -> tuple[list[Sequence[int]], list[str | None]]:
             group = moved[group]
         return group
 
+    read_from: dict[int, set[int]] = {}  # group -> the inputs of its members, when `inputs` is given
+
+    def open_to(index: int, group: int) -> bool:
+        return inputs is None or inputs[index] not in read_from.get(group, {inputs[group]})
+
     def fits(own: _Traits, group: int, by_title: bool) -> bool:
         return not any(_conflict(own, other, by_title) for other in kinds.get(group) or (traits[group],))
 
@@ -403,30 +429,43 @@ def _clusters(infos: _Infos) -> tuple[list[Sequence[int]], list[str | None]]:
         preprint, title, family, own = infos.preprint[index], infos.title[index], infos.family[index], traits[index]
         target = None
         ids = [("DOI", value) for value in infos.dois[index]] + [("arXiv id", value) for value in infos.arxiv[index]]
+        isbns = _book_isbns(own)
         for kind, value in ids:
             group = by_id.get((preprint, kind, value))
-            if group is not None and fits(own, find(group), False):
+            if group is not None and open_to(index, find(group)) and fits(own, find(group), False):
                 target, reasons[index] = find(group), f"same {kind} {value}"
                 break
         title_key = (preprint, title, family)
-        if target is None and title and family:
+        if target is None and title and family and by_titles:
             for group in by_title.get(title_key, ()):
-                if fits(own, find(group), True):
+                if open_to(index, find(group)) and fits(own, find(group), True):
                     target, reasons[index] = find(group), "same title, first author and year (within one)"
                     break
+        for kind, value in isbns if target is None else ():  # after titles: the reason a title match gave stays
+            group = by_id.get((preprint, kind, value))
+            if group is not None and open_to(index, find(group)) and fits(own, find(group), False):
+                target, reasons[index] = find(group), f"same {kind} {value}"
+                break
+        ids += isbns
         if target is None:
             target = index
             started.append(index)
         else:
             members.setdefault(target, [target]).append(index)
+            if inputs is not None:
+                read_from.setdefault(target, {inputs[target]}).add(inputs[index])
             known = kinds.setdefault(target, [traits[target]])
             if own not in known:
                 known.append(own)
         for kind, value in ids:
             other = find(by_id.setdefault((preprint, kind, value), target))
             # This record shares an identifier with a second group: the two groups are one work.
-            if other != target and all(fits(t, target, False) for t in kinds.get(other) or (traits[other],)):
+            if (other != target and all(fits(t, target, False) for t in kinds.get(other) or (traits[other],))
+                    and (inputs is None or read_from.get(target, {inputs[target]}).isdisjoint(
+                        read_from.get(other, {inputs[other]})))):
                 ours, theirs = members.get(target) or [target], members.pop(other, None) or [other]
+                if inputs is not None:
+                    read_from[target] = read_from.get(target, {inputs[target]}) | read_from.pop(other, {inputs[other]})
                 for first in (ours[0], theirs[0]):
                     reasons[first] = reasons[first] or f"same {kind} {value} as a record read later"
                 members[target] = sorted(ours + theirs)
@@ -624,7 +663,7 @@ def combine_records(members: list[tuple[dict[str, Any], Position | None]]) -> tu
                                        [(p, _show(v)) for v, p in having if v != merged[name]]))
             continue
         if name == "id":
-            winner, reason = 0, "the first input's key is kept"
+            winner, reason = 0, "the first key read; the others are its aliases"
         else:
             winner, reason = _choose(name, values)
         merged[name] = _copy(values[winner])
@@ -633,8 +672,57 @@ def combine_records(members: list[tuple[dict[str, Any], Position | None]]) -> tu
     for record, _ in members[1:]:
         if _custom(record) and isinstance(merged.setdefault("custom", {}), dict):
             _merge_custom(merged["custom"], _custom(record))
+    aliases = [key for key in keys_read(record for record, _ in members) if key != str(merged.get("id"))]
+    if aliases and isinstance(merged.setdefault("custom", {}), dict):
+        merged["custom"]["aliases"] = aliases
     _combine_authors(members, merged, choices)  # after custom: it decides custom.authors_truncated
+    custom = merged.get("custom")
+    if isinstance(custom, dict) and "bibtex_entry" in custom:
+        # The first entry as written stands for the merged record only while every field is still its own.
+        first_fields = {k: v for k, v in first.items() if k not in ("custom", "id")}
+        if {k: v for k, v in merged.items() if k not in ("custom", "id")} != first_fields:
+            del custom["bibtex_entry"]
+            if not custom:
+                del merged["custom"]
     return merged, choices
+
+
+def keys_read(records: Iterable[dict[str, Any]]) -> list[str]:
+    """Every key the records were read under (their ids, then their custom.aliases), in order, without repeats."""
+    found: dict[str, None] = {}
+    for record in records:
+        aliases = _custom(record).get("aliases")
+        for key in [record.get("id")] + (aliases if isinstance(aliases, list) else []):
+            if isinstance(key, (str, int)) and not isinstance(key, bool) and str(key):
+                found.setdefault(str(key))
+    return list(found)
+
+
+def settle_aliases(library: Library) -> None:
+    """Once keys are assigned: no alias is a key of any record or an alias of an earlier one (a warning
+    says which is dropped). Aliases are keys the input gave: written as given."""
+    taken = {str(record.get("id")) for record in library.records}
+    for index, record in enumerate(library.records):
+        custom = _custom(record)
+        aliases = custom.get("aliases")
+        if not isinstance(aliases, list):
+            continue
+        kept: list[str] = []
+        for alias in (str(a) for a in aliases):
+            if alias == str(record.get("id")) or alias in kept:
+                continue
+            if alias in taken:
+                library.report.warning("key-alias-taken", f"record {record.get('id')}: alias {alias!r} is dropped: "
+                                       "another record has this key", library.position_of(index))
+                continue
+            kept.append(alias)
+        taken.update(kept)
+        if kept:
+            custom["aliases"] = kept
+        else:
+            del custom["aliases"]
+            if not custom:
+                del record["custom"]
 
 
 def _show_authors(record: dict[str, Any], names: list[dict[str, Any]]) -> str:
@@ -679,12 +767,18 @@ def _combine_authors(members: list[tuple[dict[str, Any], Position | None]], merg
 
 
 # ---------------------------------------------------------------- the steps
-def combine(library: Library, known: Sequence[tuple[list, ...] | bytes] | None = None) -> MergeLog:
+def combine(library: Library, known: Sequence[tuple[list, ...] | bytes] | None = None,
+            merge: str = "dedupe", inputs: Sequence[int] | None = None) -> MergeLog:
     """Merge duplicate records in place and find preprint/published pairs (recorded in the log).
 
     `known`: match_infos() of the records as they stand (or its marshal dump), in pieces that together
-    cover them in order (computed where they were read); computed here when None.
+    cover them in order (computed where they were read); computed here when None. `merge`: what is
+    merged (see MERGE); every other record that looks like a duplicate is a warning in library.report.
+    `inputs`: the input each record was read from; "identifiers" then never merges two records of one
+    input (a .bib's crossref children share their parent's DOI, and are not one work).
     """
+    if merge not in MERGE:
+        raise ValueError(f"merge must be one of {', '.join(MERGE)}, not {merge!r}")
     records = library.records
     positions = library.positions[:len(records)] + [None] * (len(records) - len(library.positions))
     log = MergeLog(records_in=len(records))
@@ -692,6 +786,13 @@ def combine(library: Library, known: Sequence[tuple[list, ...] | bytes] | None =
     if len(infos) != len(records):
         raise ValueError(f"match infos for {len(infos)} records, but there are {len(records)}")
     groups, reasons = _clusters(infos)
+    if merge != "dedupe":
+        alike = groups
+        if merge == "none":
+            groups, reasons = [(i,) for i in range(len(records))], [None] * len(records)
+        else:
+            groups, reasons = _clusters(infos, by_titles=False, inputs=inputs)
+        _report_unmerged(library, log, infos, alike, groups, positions)
     new_records: list[dict[str, Any]] = []
     new_positions: list[Position | None] = []
     for members in groups:
@@ -707,9 +808,70 @@ def combine(library: Library, known: Sequence[tuple[list, ...] | bytes] | None =
         log.links.append(Link(new_records[p], new_records[q], why))
     library.records[:] = new_records
     library.positions[:] = new_positions
-    if log.merges or log.links:  # metadata stays as the inputs gave it when nothing was merged
+    if log.merges or log.links or log.unmerged:  # metadata stays as the inputs gave it when nothing was found
         library.metadata["merge_log"] = log
     return log
+
+
+def _match(infos: _Infos, i: int, j: int) -> str | None:
+    """What records i and j share that makes them look like one work, if they do by themselves."""
+    if infos.preprint[i] != infos.preprint[j] or _conflict(infos.traits[i], infos.traits[j], False):
+        return None
+    for kind, a, b in (("DOI", infos.dois[i], infos.dois[j]), ("arXiv id", infos.arxiv[i], infos.arxiv[j]),
+                       ("ISBN", [v for _, v in _book_isbns(infos.traits[i])], [v for _, v in _book_isbns(infos.traits[j])])):
+        shared = sorted(set(a).intersection(b))
+        if shared:
+            return f"same {kind} {shared[0]}"
+    if (infos.title[i] and infos.family[i] and (infos.title[i], infos.family[i]) == (infos.title[j], infos.family[j])
+            and not _conflict(infos.traits[i], infos.traits[j], True)):
+        return "same title and first author"
+    return None
+
+
+def _report_unmerged(library: Library, log: MergeLog, infos: _Infos, alike: list[Sequence[int]],
+                     merged: list[Sequence[int]], positions: list[Position | None]) -> None:
+    """Warn about records that look like one work but were not merged: once for each pair that ties
+    two separate records (or merged groups) of a cluster together, at the later record."""
+    group_of = [0] * len(infos)
+    for g, members in enumerate(merged):
+        for i in members:
+            group_of[i] = g
+    found: list[tuple[int, int, str]] = []
+    for members in alike:
+        if len({group_of[i] for i in members}) < 2:
+            continue
+        # Parts: records tied together so far (by merging or by a warning), each a list in read order.
+        parts: dict[int, list[int]] = {}
+        part_of: dict[int, int] = {}
+        for i in sorted(members):
+            own = part_of.get(group_of[i])
+            for part in list(parts):
+                if part == own:
+                    continue
+                pair = next(((j, why) for j in parts[part] for why in (_match(infos, i, j),) if why), None)
+                if pair is None:
+                    continue
+                found.append((i, *pair))
+                if own is None:
+                    own = part
+                else:  # join the two parts
+                    parts[own] += parts.pop(part)
+                    parts[own].sort()
+                    for g, p in part_of.items():
+                        if p == part:
+                            part_of[g] = own
+            if own is None:
+                own = i
+                parts[own] = []
+            part_of[group_of[i]] = own
+            parts[own].append(i)
+    for i, j, why in sorted(found):
+        other = library.records[j]
+        key = other.get("id") if isinstance(other.get("id"), (str, int)) and other.get("id") != "" else None
+        name = str(key) if key is not None else f'"{_show(str(other.get("title", "")))}"'
+        where = f" ({positions[j]})" if positions[j] is not None else ""
+        library.report.warning("duplicate", f"looks like a duplicate of {name}{where}: {why}", positions[i])
+        log.unmerged.append((positions[i], positions[j], why))
 
 
 def _related(other: dict[str, Any], relation: str, listed: bool) -> dict[str, Any]:
@@ -760,8 +922,8 @@ def finish(library: Library, log: MergeLog, prefer: str = "both") -> None:
     library.positions[:] = kept_positions
 
 
-def merge(library: Library, prefer: str = "both") -> MergeLog:
+def merge(library: Library, prefer: str = "both", merge: str = "dedupe") -> MergeLog:
     """Merge duplicates, link preprint/published pairs and apply `prefer`, in place; returns what was done."""
-    log = combine(library)
+    log = combine(library, merge=merge)
     finish(library, log, prefer)
     return log

@@ -159,7 +159,7 @@ def test_cli_key_file_keeps_keys_when_papers_are_added(tmp_path: Path) -> None:
 
     def convert(*inputs: Path) -> dict[str, str]:
         result = subprocess.run([sys.executable, "-m", "bibsmith", "convert", *map(str, inputs), "--to", "csl-json",
-                                 "--key-file", str(key_file)], capture_output=True, text=True, cwd=REPO, timeout=120)
+                                 "--dedupe", "--key-file", str(key_file)], capture_output=True, text=True, cwd=REPO, timeout=120)
         assert result.returncode == 0, result.stderr
         import json
         return {r["title"].casefold() + "|" + r["type"]: r["id"] for r in json.loads(result.stdout)}

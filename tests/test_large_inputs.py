@@ -48,9 +48,9 @@ def test_merging_with_the_workers_keys_gives_the_same_library(tmp_path, monkeypa
     monkeypatch.setattr(bibtex, "CHUNK_CHARS", 20_000)
     monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 0)
     monkeypatch.setattr(bibtex, "_cores", lambda: 2)
-    chunked = api.read(path)
+    chunked = api.read(path, merge="dedupe")  # one input: merged only when asked
     monkeypatch.setattr(bibtex, "PARALLEL_MIN_CHARS", 10**12)
-    whole = api.read(path)
+    whole = api.read(path, merge="dedupe")
     assert chunked.metadata["merge_log"].merges  # the file has duplicates, and they were merged
     assert chunked.records[-1]["title"] == "No key at all" and chunked.records[-1]["id"]
     assert chunked.precomputed == {}  # what the reader computed is not carried past api.read

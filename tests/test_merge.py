@@ -15,20 +15,21 @@ import bibsmith
 from bibsmith import keyfile, lossreport, merge
 from bibsmith.diagnostics import Diagnostic, Level, Position
 from bibsmith.library import Library
-from conftest import REPO, require_shared
+from conftest import REPO, require_shared, require_tool
 
 FIXTURES = Path("tests/fixtures/merge")  # relative: positions in golden files do not name this machine
 SOURCES = [str(FIXTURES / name) for name in ("profile.txt", "refs.bib", "zotero.ris")]
 GOLDEN = REPO / "tests" / "golden" / "merge"
 
 
-def read_fixture(prefer: str = "both") -> Library:
+def read_fixture(prefer: str = "both", merge: str = "dedupe") -> Library:
+    """The three sources, look-alikes merged too (--dedupe) unless `merge` says otherwise."""
     import os
 
     here = os.getcwd()
     os.chdir(REPO)
     try:
-        return bibsmith.read(SOURCES, prefer=prefer)
+        return bibsmith.read(SOURCES, prefer=prefer, merge=merge)
     finally:
         os.chdir(here)
 
@@ -232,8 +233,7 @@ def test_published_version_five_years_later_is_not_linked_by_title() -> None:
 # ---------------------------------------------------------------- the three-source fixture
 def test_fixture_merged_output_matches_golden() -> None:
     library = read_fixture()
-    assert [str(d) for d in library.report] == [
-        "tests/fixtures/merge/zotero.ris:1: warning: key 'hep-th/9711200' is now 'hep-th-9711200': keys hold no '/'"]
+    assert [str(d) for d in library.report] == []
     assert bibsmith.write(library, "csl-json") == (GOLDEN / "merged.csl.json").read_text(encoding="utf-8")
 
 
@@ -256,7 +256,7 @@ def test_fixture_same_paper_from_three_sources_field_by_field() -> None:
 
 def test_fixture_pairs_same_titles_and_editions() -> None:
     records = by_id(read_fixture())
-    assert sorted(records) == ["Maldacena:1997re", "goodfellow2016deep", "hep-th-9711200", "lecun2015deep",
+    assert sorted(records) == ["Maldacena:1997re", "goodfellow2016deep", "hep-th/9711200", "lecun2015deep",
                                "li2022lazy", "sutton1998reinforcement", "sutton2018reinforcement",
                                "zaheer2022teacher", "zaheer2023teacher", "zhou2023distillspec"]
     # Same title "Deep Learning", other authors: two papers; the Nature paper from two sources is one.
@@ -267,23 +267,23 @@ def test_fixture_pairs_same_titles_and_editions() -> None:
     assert (records["sutton2018reinforcement"]["edition"], records["sutton1998reinforcement"]["edition"]) == ("Second", "1st")
     assert records["sutton2018reinforcement"]["publisher"] == "The MIT Press"
     # Preprint and published version: linked both ways, each with the other's identifiers.
-    assert records["hep-th-9711200"]["custom"]["related"] == [{
+    assert records["hep-th/9711200"]["custom"]["related"] == [{
         "id": "Maldacena:1997re", "relation": "published-version", "listed": True,
         "DOI": "10.4310/ATMP.1998.v2.n2.a1", "arxiv": "hep-th/9711200"}]
     assert records["Maldacena:1997re"]["custom"]["related"] == [{
-        "id": "hep-th-9711200", "relation": "preprint-version", "listed": True, "arxiv": "hep-th/9711200"}]
+        "id": "hep-th/9711200", "relation": "preprint-version", "listed": True, "arxiv": "hep-th/9711200"}]
     assert records["zaheer2023teacher"]["custom"]["related"] == [{
         "id": "zaheer2022teacher", "relation": "preprint-version", "listed": True, "arxiv": "2208.06825"}]
 
 
 @pytest.mark.parametrize("prefer, missing", [
     ("both", []),
-    ("published", ["hep-th-9711200", "zaheer2022teacher"]),
+    ("published", ["hep-th/9711200", "zaheer2022teacher"]),
     ("preprint", ["Maldacena:1997re", "zaheer2023teacher"]),
 ])
 def test_prefer_chooses_what_is_listed(prefer: str, missing: list[str]) -> None:
     library = read_fixture(prefer)
-    everything = {"Maldacena:1997re", "goodfellow2016deep", "hep-th-9711200", "lecun2015deep", "li2022lazy",
+    everything = {"Maldacena:1997re", "goodfellow2016deep", "hep-th/9711200", "lecun2015deep", "li2022lazy",
                   "sutton1998reinforcement", "sutton2018reinforcement", "zaheer2022teacher", "zaheer2023teacher",
                   "zhou2023distillspec"}
     assert set(by_id(library)) == everything - set(missing)
@@ -306,10 +306,9 @@ def test_merged_records_validate_against_the_official_csl_schema() -> None:
 def test_report_file_and_one_line_summary_golden(tmp_path: Path) -> None:
     report = tmp_path / "report.txt"
     result = subprocess.run([sys.executable, "-m", "bibsmith", "convert", *SOURCES, "--to", "csl-json",
-                             "--report", str(report)], capture_output=True, text=True, cwd=REPO, timeout=120)
+                             "--dedupe", "--report", str(report)], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == [
-        "tests/fixtures/merge/zotero.ris:1: warning: key 'hep-th/9711200' is now 'hep-th-9711200': keys hold no '/'",
         f"bibsmith: 15 records read, 5 duplicates merged into 4 records, 2 preprint/published pairs linked; "
         f"10 listed; 0 format warnings; report in {report}",
     ]
@@ -324,7 +323,7 @@ def test_merging_the_output_with_its_sources_changes_nothing(tmp_path: Path) -> 
     here = os.getcwd()
     os.chdir(REPO)
     try:
-        again = bibsmith.read([str(first), *SOURCES])
+        again = bibsmith.read([str(first), *SOURCES], merge="dedupe")
     finally:
         os.chdir(here)
     assert [str(d) for d in again.report] == []
@@ -335,7 +334,7 @@ def test_merging_the_output_with_its_sources_changes_nothing(tmp_path: Path) -> 
 
 def test_cli_prefer_published_lists_only_published_versions() -> None:
     result = subprocess.run([sys.executable, "-m", "bibsmith", "convert", *SOURCES, "--to", "csl-json",
-                             "--prefer", "published"], capture_output=True, text=True, cwd=REPO, timeout=120)
+                             "--dedupe", "--prefer", "published"], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert result.returncode == 0, result.stderr
     ids = [r["id"] for r in json.loads(result.stdout)]
     assert ids == ["li2022lazy", "zhou2023distillspec", "zaheer2023teacher", "Maldacena:1997re", "lecun2015deep",
@@ -399,3 +398,213 @@ def test_malformed_records_never_crash_and_nothing_is_lost(items: list[dict]) ->
     merge.finish(library, log, "published")  # (keys are the normalizer's job; links then have no id)
     assert len(library.records) == len(library.positions)
     assert len(library) + len(log.hidden) + sum(len(m.sources) - 1 for m in log.merges) == len(items)
+
+
+# ---------------------------------------------------------------- what is merged: nothing unless asked (issue 15)
+def _bib(path: Path, *entries: str) -> Path:
+    path.write_text("\n".join(entries), encoding="utf-8")
+    return path
+
+
+LECUN = "@article{%s,\n  title = {%s},\n  author = {LeCun, Yann and Bengio, Yoshua},\n  journal = {Nature},\n  year = {2015},%s\n}\n"
+
+
+def _cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bibsmith", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def test_xampl_keeps_all_36_entries_with_their_keys(tmp_path: Path) -> None:
+    import bibtexparser
+
+    found = subprocess.run([require_tool("kpsewhich"), "xampl.bib"], capture_output=True, text=True).stdout.strip()
+    if not found:
+        pytest.skip("xampl.bib is not installed")
+    keys = [e.key for e in bibtexparser.parse_string(Path(found).read_text(encoding="utf-8")).entries]
+    assert len(keys) == 36
+    # --unicode: unpublished-*'s author holds a combining macron that has no LaTeX form.
+    result = _cli("convert", found, "--to", "bibtex", "--unicode")
+    assert result.returncode == 0, result.stderr
+    assert [e.key for e in bibtexparser.parse_string(result.stdout).entries] == keys
+    alike = [line.split(": warning: ")[1] for line in result.stderr.splitlines() if "looks like a duplicate" in line]
+    assert alike[:3] == [
+        f"looks like a duplicate of article-minimal ({found}:11): same title and first author",
+        f"looks like a duplicate of incollection-minimal ({found}:144): same title and first author",
+        f"looks like a duplicate of incollection-minimal ({found}:144): same title and first author",
+    ]
+    assert len(alike) == 8
+    assert result.stderr.splitlines()[-1] == ("bibsmith: 36 records read, 0 duplicates merged into 0 records, "
+                                              "0 preprint/published pairs linked, 8 likely duplicates not merged; "
+                                              "36 listed; 0 format warnings")
+    dedupe = _cli("convert", found, "--to", "csl-json", "--dedupe")
+    records = {r["id"]: r for r in json.loads(dedupe.stdout)}
+    assert len(records) == 28
+    assert records["article-minimal"]["custom"]["aliases"] == ["article-full"]
+    assert records["incollection-minimal"]["custom"]["aliases"] == ["incollection-full", "incollection-crossref"]
+
+
+def test_iridia_tunability_2018_and_2019_both_survive_one_input() -> None:
+    # articles.bib alone (its @string files not read): both read as journal articles, alike by title.
+    path = require_shared("data", "iridia-references", "articles.bib")
+    library = bibsmith.read(path)
+    assert len(library) == 1509
+    records = by_id(library)
+    assert (records["ProBisBou2018tuna"]["issued"], records["ProBisBou2019tuna"]["issued"]) == (
+        {"date-parts": [[2018]]}, {"date-parts": [[2019]]})
+    assert records["ProBisBou2019tuna"]["volume"] == "20" and "volume" not in records["ProBisBou2018tuna"]
+    assert f"{path}:16022: warning: looks like a duplicate of ProBisBou2018tuna ({path}:16011): " \
+           "same title and first author" in [str(d) for d in library.report]
+    assert library.metadata["merge_log"].merges == []
+    dedupe = by_id(bibsmith.read(path, merge="dedupe"))
+    assert "ProBisBou2019tuna" not in dedupe
+    assert dedupe["ProBisBou2018tuna"]["custom"]["aliases"] == ["ProBisBou2019tuna"]
+    assert dedupe["ProBisBou2018tuna"]["volume"] == "20"
+
+
+def test_iridia_with_its_strings_links_the_tunability_preprint_and_never_merges_it(tmp_path: Path) -> None:
+    folder = require_shared("data", "iridia-references")
+    texts = [(folder / name).read_text(encoding="utf-8") for name in
+             ("abbrev.bib", "journals.bib", "authors.bib", "crossref.bib", "biblio.bib", "articles.bib")]
+    path = tmp_path / "iridia.bib"  # one input, the @string files first
+    path.write_text("".join(t if t.endswith("\n") else t + "\n" for t in texts), encoding="utf-8")
+    for merge_mode in ("auto", "dedupe"):
+        library = bibsmith.read(path, merge=merge_mode)
+        records = by_id(library)
+        assert records["ProBisBou2018tuna"]["custom"]["related"] == [
+            {"id": "ProBisBou2019tuna", "relation": "published-version", "listed": True}]
+        assert records["ProBisBou2019tuna"]["custom"]["related"] == [
+            {"id": "ProBisBou2018tuna", "relation": "preprint-version", "listed": True, "arxiv": "1802.09596"}]
+        assert not any("ProBisBou" in str(d) for d in library.report)
+
+
+def test_several_inputs_sharing_a_doi_merge_without_dedupe(tmp_path: Path) -> None:
+    a = _bib(tmp_path / "a.bib", LECUN % ("lecun2015deep", "Deep Learning", "\n  doi = {10.1038/nature14539},"),
+             LECUN % ("LeCun:2015", "Deep learning", "\n  pages = {436--444},"))
+    b = _bib(tmp_path / "b.bib", LECUN % ("nature2015", "Deep learning", "\n  doi = {https://doi.org/10.1038/NATURE14539},"))
+    library = bibsmith.read([a, b], keep_source=False)
+    assert [r["id"] for r in library.records] == ["lecun2015deep", "LeCun:2015"]
+    assert library.records[0]["custom"] == {"aliases": ["nature2015"]}
+    assert [str(d) for d in library.report] == [
+        f"{a}:9: warning: looks like a duplicate of lecun2015deep ({a}:1): same title and first author"]
+    log = library.metadata["merge_log"]
+    assert [m.matched for m in log.merges] == [["same DOI 10.1038/nature14539"]]
+    assert log.summary() == ("3 records read, 1 duplicates merged into 1 records, 0 preprint/published pairs linked, "
+                             "1 likely duplicates not merged")
+    dedupe = bibsmith.read([a, b], merge="dedupe", keep_source=False)
+    assert [r["id"] for r in dedupe.records] == ["lecun2015deep"]
+    assert dedupe.records[0]["custom"] == {"aliases": ["LeCun:2015", "nature2015"]}
+
+
+def test_no_merge_merges_nothing_and_reports_every_pair(tmp_path: Path) -> None:
+    a = _bib(tmp_path / "a.bib", LECUN % ("lecun2015deep", "Deep Learning", "\n  doi = {10.1038/nature14539},"))
+    b = _bib(tmp_path / "b.bib", LECUN % ("nature2015", "Deep learning", "\n  doi = {10.1038/NATURE14539},"))
+    library = bibsmith.read([a, b], merge="none", keep_source=False)
+    assert [r["id"] for r in library.records] == ["lecun2015deep", "nature2015"]
+    assert not any("custom" in r for r in library.records)
+    assert [str(d) for d in library.report] == [
+        f"{b}:1: warning: looks like a duplicate of lecun2015deep ({a}:1): same DOI 10.1038/nature14539"]
+    result = _cli("convert", str(a), str(b), "--to", "csl-json", "--no-merge")
+    assert result.returncode == 0 and [r["id"] for r in json.loads(result.stdout)] == ["lecun2015deep", "nature2015"]
+
+
+def test_one_input_sharing_a_doi_is_not_merged_and_several_inputs_merge_only_across_them(tmp_path: Path) -> None:
+    # Crossref children carry their proceedings' DOI: in one input they are distinct works.
+    a = _bib(tmp_path / "a.bib", LECUN % ("one", "Deep Learning", "\n  doi = {10.1/x},"),
+             LECUN % ("two", "Shallow Learning", "\n  doi = {10.1/x},"))
+    alone = bibsmith.read(a, keep_source=False)
+    assert [r["id"] for r in alone.records] == ["one", "two"]
+    assert [str(d) for d in alone.report] == [f"{a}:9: warning: looks like a duplicate of one ({a}:1): same DOI 10.1/x"]
+    b = _bib(tmp_path / "b.bib", LECUN % ("three", "Deep Learning", "\n  doi = {10.1/X},"))
+    both = bibsmith.read([a, b], keep_source=False)
+    assert [(r["id"], r.get("custom")) for r in both.records] == [("one", {"aliases": ["three"]}), ("two", None)]
+    assert [str(d) for d in both.report] == [f"{a}:9: warning: looks like a duplicate of one ({a}:1): same DOI 10.1/x"]
+
+
+def test_fixture_without_dedupe_merges_only_shared_identifiers() -> None:
+    library = read_fixture(merge="auto")
+    log = library.metadata["merge_log"]
+    assert [(m.record["id"], m.matched) for m in log.merges] == [
+        ("li2022lazy", ["same arXiv id 2210.06313"]), ("lecun2015deep", ["same DOI 10.1038/nature14539"]),
+        ("sutton2018reinforcement", ["same ISBN 9780262039246"])]
+    assert [str(d) for d in library.report][:2] == [
+        'tests/fixtures/merge/refs.bib:3: warning: looks like a duplicate of "The Lazy Neuron Phenomenon: On '
+        'Emergence of Activation Sparsity in ..." (tests/fixtures/merge/profile.txt:12): same title and first author',
+        'tests/fixtures/merge/zotero.ris:34: warning: looks like a duplicate of "Teacher Guided Training: An '
+        'Efficient Framework for Knowledge Transfer" (tests/fixtures/merge/profile.txt:19): same title and first author',
+    ]
+    assert len(library) == 12
+
+
+def test_cli_dedupe_and_no_merge_together_is_a_usage_error() -> None:
+    result = _cli("convert", *SOURCES, "--to", "csl-json", "--dedupe", "--no-merge")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == "bibsmith: error: --dedupe and --no-merge cannot be used together\n"
+
+
+def test_api_rejects_an_unknown_merge_value() -> None:
+    with pytest.raises(bibsmith.UsageError, match="merge must be one of auto, dedupe, none, not 'all'"):
+        bibsmith.read(SOURCES, merge="all")
+
+
+def test_check_reports_likely_duplicates(tmp_path: Path) -> None:
+    a = _bib(tmp_path / "a.bib", LECUN % ("lecun2015deep", "Deep Learning", ""), LECUN % ("LeCun:2015", "Deep learning", ""))
+    result = _cli("check", str(a))
+    assert result.returncode == 0
+    assert result.stderr.splitlines() == [
+        f"{a}:8: warning: looks like a duplicate of lecun2015deep ({a}:1): same title and first author",
+        "2 records, 0 errors, 1 warnings"]
+
+
+def test_aliases_round_trip_and_an_alias_that_is_another_key_is_dropped(tmp_path: Path) -> None:
+    a = _bib(tmp_path / "a.bib", LECUN % ("x", "Deep Learning", "\n  doi = {10.1/d},"))
+    b = _bib(tmp_path / "b.bib", LECUN % ("y", "Deep Learning", "\n  doi = {10.1/d},"),
+             LECUN % ("x", "Other Paper", ""))
+    library = bibsmith.read([a, b], keep_source=False)
+    # b's second entry had key x too: it is x-2 now, and y stays an alias of the merged x.
+    assert [(r["id"], r.get("custom")) for r in library.records] == [("x", {"aliases": ["y"]}), ("x-2", None)]
+    out = tmp_path / "out.json"
+    out.write_text(bibsmith.write(library, "csl-json"), encoding="utf-8")
+    again = bibsmith.read([out], keep_source=False)
+    assert again.records[0]["custom"] == {"aliases": ["y"]}
+    # An alias that another record has as its key cannot stay an alias.
+    c = _bib(tmp_path / "c.bib", LECUN % ("y", "A Third Paper", ""))
+    taken = bibsmith.read([a, b, c], keep_source=False)
+    assert [(r["id"], r.get("custom")) for r in taken.records] == [("x", None), ("x-2", None), ("y", None)]
+    assert [str(d) for d in taken.report][-1] == f"{a}:1: warning: record x: alias 'y' is dropped: another record has this key"
+
+
+def test_key_file_keeps_aliases_reserved_and_the_record_its_key(tmp_path: Path) -> None:
+    a = _bib(tmp_path / "a.bib", LECUN % ("lecun2015deep", "Deep Learning", "\n  doi = {10.1038/nature14539},"),
+             LECUN % ("LeCun:2015", "Deep learning", ""))
+    b = _bib(tmp_path / "b.bib", LECUN % ("nature2015", "Deep learning", "\n  doi = {10.1038/nature14539},"))
+    keys = tmp_path / "bibsmith.keys"
+    for _ in range(2):  # the second run finds every key recorded: nothing changes, nothing is added
+        result = _cli("convert", str(a), str(b), "--to", "csl-json", "--key-file", str(keys))
+        assert result.returncode == 0, result.stderr
+        assert [r["id"] for r in json.loads(result.stdout)] == ["lecun2015deep", "LeCun:2015"]
+        assert "key-" not in result.stderr and "is now" not in result.stderr
+        # The alias line first: the last line for an identity is the key it gets back. The two look-alikes
+        # share their title identity, which therefore names neither.
+        assert keys.read_text(encoding="utf-8") == keyfile.HEADER + (
+            "nature2015 doi:10.1038/nature14539\nlecun2015deep doi:10.1038/nature14539\n")
+    # Read alone, the other file's record gets the work's recorded key, not its input key (now an alias line).
+    result = _cli("convert", str(b), "--to", "csl-json", "--key-file", str(keys))
+    assert [r["id"] for r in json.loads(result.stdout)] == ["lecun2015deep"]
+
+
+def test_report_names_the_aliases_and_the_formats_that_cannot_hold_them(tmp_path: Path) -> None:
+    a = _bib(tmp_path / "a.bib", LECUN % ("lecun2015deep", "Deep Learning", "\n  doi = {10.1038/nature14539},"))
+    b = _bib(tmp_path / "b.bib", LECUN % ("nature2015", "Deep Learning", "\n  doi = {10.1038/nature14539},"))
+    report = tmp_path / "report.txt"
+    result = _cli("convert", "a.bib", "b.bib", "--to", "orcid", "--report", str(report), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    text = report.read_text(encoding="utf-8")
+    assert text.split("\n\n")[1].splitlines()[:5] == [
+        "lecun2015deep: Deep Learning",
+        "  merged from: a.bib:1, b.bib:1",
+        "    b.bib:1 matched: same DOI 10.1038/nature14539",
+        "    id = 'lecun2015deep' from a.bib:1 (the first key read; the others are its aliases)",
+        "      not 'nature2015' from b.bib:1",
+    ]
+    assert text.split("\n\n")[2].splitlines() == [
+        "not about one record:",
+        "  orcid: bibsmith: warning: ORCID works have no element for: custom.aliases (1 work); left out of the works"]
