@@ -98,11 +98,15 @@ def _load_key_file(path: str | Path | None, report: Report) -> KeyFile:
         return KeyFile(path=str(path))
 
 
+def key_file_outputs(library: Library) -> list[tuple[str, str]]:
+    """The key file with this run's new keys appended, as (path, text), if a key file was given and keys are new."""
+    keys = library.metadata.get("key_file")
+    return [(keys.path, keys.updated_text())] if keys is not None and keys.added else []
+
+
 def save_key_file(library: Library) -> None:
     """Append this run's new keys to the key file (atomically), if a key file was given and keys are new."""
-    keys = library.metadata.get("key_file")
-    if keys is not None and keys.added:
-        io.atomic_write(keys.path, keys.updated_text())
+    io.write_outputs(key_file_outputs(library))
 
 
 def write(library: Library, to: str, **options: Any) -> str:
@@ -171,16 +175,15 @@ def convert(
     """Read inputs, write them as `to`; with `output`, write the file(s) atomically. Returns the text.
 
     Raises BibsmithError when an input or the writer has errors (input errors are tolerated with
-    keep_going=True); nothing is written then.
+    keep_going=True), or io.OutputError (a BibsmithError) when an output path cannot be written
+    (every path is checked first); nothing is written then.
     """
+    io.check_outputs([output])
     library = read(inputs, format, prefer=prefer, key_file=key_file)
     if library.report.has_errors and not keep_going:
         raise BibsmithError(library.report)
     files = outputs(library, to, None if output is None else str(output), **options)
-    for path, text in files:
-        if path is not None:
-            io.atomic_write(path, text)
-    save_key_file(library)
+    io.write_outputs([(path, text) for path, text in files if path is not None] + key_file_outputs(library))
     return "".join(str(text) for _, text in files)
 
 
