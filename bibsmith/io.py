@@ -233,8 +233,7 @@ def write_outputs(files: Iterable[tuple[str | os.PathLike | None, "str | Streame
 
 def _rename_all(outputs: list[_Output]) -> None:
     # Signals wait until every file is in place: a SIGTERM here would leave a mixed set.
-    blocked = {signal.SIGINT, signal.SIGTERM}
-    signal.pthread_sigmask(signal.SIG_BLOCK, blocked)
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
         for output in outputs:
             if output.tmp is not None:
@@ -244,7 +243,7 @@ def _rename_all(outputs: list[_Output]) -> None:
                     raise OutputError(output.path, _reason(exc)) from None
                 output.tmp = None
     finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, blocked)
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def atomic_write(path: str | os.PathLike, text: str | StreamedText) -> None:

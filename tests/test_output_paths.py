@@ -136,10 +136,23 @@ def test_a_file_where_a_folder_should_be_is_one_line(sample_path: Path, tmp_path
 def test_export_with_one_name_a_directory_writes_nothing(sample_path: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     (out / "references.ris").mkdir(parents=True)
-    result = run("export", str(sample_path), "--dir", str(out))
+    result = run("export", str(sample_path), "--dir", str(out), "--key-file", str(tmp_path / "keys"))
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == f"bibsmith: error: cannot write {out}/references.ris: is a directory\n"
-    assert everything_under(out) == ["references.ris"]
+    assert everything_under(tmp_path) == ["out", "out/references.ris"]  # the new key file is not written either
+
+
+def test_key_file_is_written_with_the_outputs_and_through_a_symlink(sample_path: Path, tmp_path: Path) -> None:
+    (tmp_path / "synced").mkdir()
+    (tmp_path / "keys").symlink_to(tmp_path / "synced" / "bibsmith.keys")
+    result = run("convert", str(sample_path), "--to", "csl-json", "-o", str(tmp_path / "out.json"),
+                 "--key-file", str(tmp_path / "keys"))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert (tmp_path / "keys").is_symlink()
+    assert everything_under(tmp_path) == ["keys", "out.json", "synced", "synced/bibsmith.keys"]
+    plain = tmp_path / "plain.keys"  # the same run without the link
+    assert run("convert", str(sample_path), "--to", "csl-json", "--key-file", str(plain)).returncode == 0
+    assert (tmp_path / "synced" / "bibsmith.keys").read_text(encoding="utf-8") == plain.read_text(encoding="utf-8") != ""
 
 
 def test_export_into_a_missing_folder_that_fails_leaves_no_folder(sample_path: Path, tmp_path: Path) -> None:
