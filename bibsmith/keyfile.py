@@ -245,7 +245,8 @@ def _acquire(path: str) -> Callable[[], None]:
     if fcntl is None:
         return lambda: None
     try:
-        fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT, 0o666)
+        # Beside the file a symlink points to: runs that name the link and the file share one lock.
+        fd = os.open(os.path.realpath(path) + ".lock", os.O_RDWR | os.O_CREAT, 0o666)
     except OSError:
         return lambda: None  # no lock where none can be made (say a read-only directory); saving re-reads
     stat = os.fstat(fd)
@@ -283,7 +284,7 @@ def _acquire(path: str) -> Callable[[], None]:
 
 @contextmanager
 def locked(path: str) -> Iterator[None]:
-    """Hold the exclusive lock of the key file at `path` (the file `path + '.lock'`) inside the block."""
+    """Hold the exclusive lock of the key file at `path` (the file '<key file>.lock' beside it) inside the block."""
     release = _acquire(path)
     try:
         yield
