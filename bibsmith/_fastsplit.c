@@ -376,7 +376,8 @@ block_kind(int kind, const Text *t, State *s, Py_ssize_t a, Py_ssize_t b, PyObje
             Py_UCS4 c = R(a + i);
             buffer[i] = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
         }
-        if ((m >= 7 && memcmp(buffer, "comment", 7) == 0) || (m >= 8 && memcmp(buffer, "preamble", 8) == 0))
+        /* only @comment itself: @commentary and @commented are biblatex entry types */
+        if ((len == 7 && memcmp(buffer, "comment", 7) == 0) || (m >= 8 && memcmp(buffer, "preamble", 8) == 0))
             return 1;
         if (m >= 6 && memcmp(buffer, "string", 6) == 0)
             return 2;
@@ -429,7 +430,11 @@ block_kind(int kind, const Text *t, State *s, Py_ssize_t a, Py_ssize_t b, PyObje
             PyErr_SetString(PyExc_TypeError, "str.lower() did not return a str");
             return -1;
         }
-        r = PyUnicode_Tailmatch(low, str_comment, 0, PY_SSIZE_T_MAX, -1);
+        r = PyUnicode_Compare(low, str_comment) == 0;
+        if (r == 0 && PyErr_Occurred()) {
+            Py_DECREF(low);
+            return -1;
+        }
         if (r == 0)
             r = PyUnicode_Tailmatch(low, str_preamble, 0, PY_SSIZE_T_MAX, -1);
         if (r != 0) {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,19 @@ def require_tool(name: str) -> str:
             pytest.fail(message)
         pytest.skip(message)
     return found
+
+
+def require_tex_file(name: str) -> Path:
+    """A TeX file (a package, class, .bst or .bib) found with kpsewhich; skip when it is missing, but fail
+    under CI=true, whose .ci/run installs every TeX Live package the tests use."""
+    kpsewhich = shutil.which("kpsewhich")
+    found = subprocess.run([kpsewhich, name], capture_output=True, text=True).stdout.strip() if kpsewhich else ""
+    if not found:
+        message = f"{name} is not installed (kpsewhich {name} finds nothing; .ci/run installs it)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return Path(found)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 
 import bibsmith
 from bibsmith.library import Library
-from conftest import REPO, require_tool
+from conftest import REPO, require_tex_file, require_tool
 
 FIXTURES = REPO / "tests" / "fixtures" / "bibtex"
 
@@ -48,12 +48,14 @@ def _latex_problems(log: str) -> list[str]:
             and "infwarerr" not in line]
 
 
-def compile_bibtex(directory: Path, bib: str, style: str) -> tuple[str, str, str]:
+def compile_bibtex(directory: Path, bib: str, style: str, doc: str | None = None) -> tuple[str, str, str]:
     """pdflatex, bibtex, pdflatex x2; returns the .bbl, .blg and final .log texts."""
     require_tool("pdflatex")
     require_tool("bibtex")
+    for package in ("article.cls", "t1enc.def", "url.sty", f"{style}.bst"):
+        require_tex_file(package)
     (directory / "refs.bib").write_text(bib, encoding="utf-8")
-    (directory / "doc.tex").write_text(BIBTEX_DOC % style, encoding="utf-8")
+    (directory / "doc.tex").write_text(doc or BIBTEX_DOC % style, encoding="utf-8")
     latex = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"]
     _run(latex, directory)
     _run(["bibtex", "doc"], directory)
@@ -63,17 +65,19 @@ def compile_bibtex(directory: Path, bib: str, style: str) -> tuple[str, str, str
     return read("doc.bbl"), read("doc.blg"), read("doc.log")
 
 
-def compile_biblatex(directory: Path, bib: str) -> tuple[str, str, str]:
+def compile_biblatex(directory: Path, bib: str, doc: str | None = None, safechars: bool = True) -> tuple[str, str, str]:
     """pdflatex, biber, pdflatex x2; returns the .bbl, .blg and final .log texts."""
     require_tool("pdflatex")
     require_tool("biber")
+    for package in ("article.cls", "t1enc.def", "biblatex.sty"):
+        require_tex_file(package)
     (directory / "refs.bib").write_text(bib, encoding="utf-8")
-    (directory / "doc.tex").write_text(BIBLATEX_DOC, encoding="utf-8")
+    (directory / "doc.tex").write_text(doc or BIBLATEX_DOC, encoding="utf-8")
     latex = ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"]
     _run(latex, directory)
     # biblatex output is UTF-8; pdfLaTeX's T1 fonts lack Vietnamese letters such as "ị", so biber
     # writes them as accent macros, as a pdfLaTeX user would ask it to (README: BibLaTeX).
-    _run(["biber", "--output-safechars", "doc"], directory)
+    _run(["biber", *(["--output-safechars"] if safechars else []), "doc"], directory)
     _run(latex, directory)
     _run(latex, directory)
     read = lambda name: (directory / name).read_text(encoding="utf-8")

@@ -374,10 +374,23 @@ def read(text: str, source: str, keep_source: bool = True) -> Library:
     return library
 
 
+# biblatex entry types that hold no work: @xdata holds fields other entries take in, @set names entries
+# cited together. They are no records; a .bib output gives them back as written, between the entries.
+NOT_WORKS = frozenset({"xdata", "set"})
+
+
 def _convert(pending: list[tuple[str, str, dict[str, str], Position, str | None]], library: Library) -> None:
-    """Records of the entries (crossref children filled in from their parents), in order."""
+    """Records of the entries (crossref children filled in from their parents, xdata users from their
+    @xdata entries), in order."""
     by_key = {key: (entry_type, fields) for entry_type, key, fields, _, _ in pending}
     for entry_type, key, fields, position, written in pending:
+        if entry_type in NOT_WORKS:
+            continue
+        if fields.get("xdata"):
+            for name in fields["xdata"].split(","):
+                data = by_key.get(name.strip())
+                if data is not None and data[0] == "xdata":
+                    fields = {**{k: v for k, v in data[1].items() if k != "xdata"}, **fields}
         parent = by_key.get(fields["crossref"]) if fields.get("crossref") else None
         if parent is not None and parent[1] is not fields:
             fields = inherit(entry_type, fields, parent[1], parent[0])
@@ -385,9 +398,9 @@ def _convert(pending: list[tuple[str, str, dict[str, str], Position, str | None]
 
 
 # ---------------------------------------------------------------- the file as written
-def entry_spans(text: str, blocks, end: int | None = None) -> list[tuple[int, int, str]]:
-    """(start, end, key) of each entry's text, from its `@` to its closing brace."""
-    return [(block.offset, _entry_end(text, block.offset), block.key)
+def entry_spans(text: str, blocks, end: int | None = None) -> list[tuple[int, int, str, str]]:
+    """(start, end, key, type) of each entry's text, from its `@` to its closing brace."""
+    return [(block.offset, _entry_end(text, block.offset), block.key, block.entry_type)
             for block in blocks if isinstance(block, bibtex_split.RawEntry)]
 
 
@@ -418,11 +431,13 @@ def _entry_end(text: str, start: int) -> int:
     return len(text)
 
 
-def free_blocks(text: str, source: str, spans: list[tuple[int, int, str]]) -> list[PreservedBlock]:
-    """The text between entries (@string, @preamble, @comment blocks, free text), as written."""
+def free_blocks(text: str, source: str, spans: list[tuple[int, int, str, str]]) -> list[PreservedBlock]:
+    """The text between entries that are records (@string, @preamble, @comment blocks, @xdata and @set
+    entries, free text), as written."""
     found = []
     previous, line = 0, 1
-    for start, end, key in [*spans, (len(text), len(text), None)]:
+    works = [span for span in spans if span[3] not in NOT_WORKS]
+    for start, end, key, _ in [*works, (len(text), len(text), None, None)]:
         gap = text[previous:start]
         if gap.strip():
             lead = len(gap) - len(gap.lstrip())
@@ -437,7 +452,7 @@ def _cores() -> int:
 
 
 def _read_blocks(blocks, text: str, source: str, report: Report, strings: dict[str, str],
-                 spans: list[tuple[int, int, str]] | None = None) -> list[tuple[str, str, dict[str, str], Position, str | None]]:
+                 spans: list[tuple[int, int, str, str]] | None = None) -> list[tuple[str, str, dict[str, str], Position, str | None]]:
     """(type, key, evaluated fields, position, entry as written) of every entry the fast splitter found;
     `strings` are the @string values defined before the first block (and gain those defined among the
     blocks); the entry's text is kept when its `spans` are given."""
@@ -502,7 +517,7 @@ def _read_in_parallel(text: str, source: str, keep_source: bool = True) -> Libra
     later: list = []
     keys: set[str] = set()
     string_offsets: list[int] = []
-    spans: list[tuple[int, int, str]] = []
+    spans: list[tuple[int, int, str, str]] = []
     _SHARED.update(text=text, source=source)
     # concurrent.futures rather than multiprocessing.Pool: a pool ended while work is pending can
     # hang (seen with Pool.terminate), and a worker that dies raises BrokenProcessPool instead of
@@ -636,9 +651,13 @@ def _read_with_bibtexparser(text: str, source: str, report: Report,
 
     free: list[tuple[int, str]] = []  # (line, text) of the blocks before the next entry
     for block in parsed.blocks:
+        if isinstance(block, model.ExplicitComment) and _COMMENT_TYPED.match(block.raw):
+            block = _as_entry(block, model)  # @commentary, @commented: biblatex entries, not comments
         position = Position(source, (block.start_line or 0) + 1)  # bibtexparser counts lines from 0
         if preserved is not None:
             if isinstance(block, (model.String, model.Preamble, model.ExplicitComment, model.ImplicitComment)):
+                free.append((position.line, block.raw.strip()))
+            elif isinstance(block, model.Entry) and block.entry_type.lower() in NOT_WORKS:
                 free.append((position.line, block.raw.strip()))
             elif isinstance(block, (model.Entry, model.DuplicateBlockKeyBlock, model.DuplicateFieldKeyBlock)):
                 key = getattr(block, "key", None) or getattr(getattr(block, "ignore_error_block", None), "key", None)
@@ -663,6 +682,21 @@ def _read_with_bibtexparser(text: str, source: str, report: Report,
     if preserved is not None:
         preserved.extend(PreservedBlock(source, line, raw, None) for line, raw in free if raw)
     return pending
+
+
+_COMMENT_TYPED = re.compile(r"\s*@\s*comment\w+\s*\{", re.I)
+
+
+def _as_entry(block, model):
+    """bibtexparser's comment block for an entry whose type starts with "comment", as the entry it is
+    (the block unchanged when it is not one well-formed entry)."""
+    found = bibtex_split._split_python(block.raw.strip())
+    if not found or len(found) != 1 or not isinstance(found[0], bibtex_split.RawEntry) or found[0].fields is None:
+        return block
+    entry = found[0]
+    line = block.start_line or 0
+    fields = [model.Field(name, value, line + entry.field_line(block.raw.strip(), i)) for i, (name, value) in enumerate(entry.fields)]
+    return model.Entry(entry.entry_type, entry.key, fields, start_line=line, raw=block.raw)
 
 
 def _define_string(key: str, raw: str, strings: dict[str, str], report: Report, position: Position) -> None:

@@ -9,6 +9,9 @@ both. Whatever this splitter does not read exactly as bibtexparser would (a `(`-
 duplicate key, a syntax error, a block start at the beginning of a line inside a block, a newline
 after a backslash, `{"}` in quotes, braces nested more than eight deep) makes `split` return None,
 and the caller reads the file with bibtexparser, which also words the error messages.
+One difference on purpose: only `@comment` itself is a comment. bibtexparser takes any type that starts
+with "comment" for one, but `@commentary` and `@commented` are biblatex entry types (the reader reads
+bibtexparser's such comments again as entries).
 
 `split` runs the C module bibsmith._fastsplit (bibsmith/_fastsplit.c) when it was built: the same
 result, several times faster; `_split_python` below is the reference it is tested against and what
@@ -119,7 +122,7 @@ def _split_python(text: str, start: int = 0, end: int | None = None, line: int =
         line_pos = block_start
         kind = found.group(1).lower()
         body = found.end()
-        if kind.startswith(("comment", "preamble")):
+        if kind == "comment" or kind.startswith("preamble"):
             match = FREE_BODY.match(text, body - 1, end)
             if match is None:
                 return None
