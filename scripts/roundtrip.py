@@ -57,7 +57,7 @@ class Bib:
 @dataclass
 class Difference:
     key: str
-    field: str  # "(entry)" for a lost key, "(type)" for a changed type
+    field: str  # or "(entry)" (a key lost or added), "(type)", "(macro)", "(preamble)"
     before: str | None
     after: str | None
     reason: str = ""
@@ -286,6 +286,10 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which("biber") is None:
         print("roundtrip: biber is not installed (TeX Live's biber package); nothing to compare", file=sys.stderr)
         return 1
+    missing = [str(path) for path in args.inputs if not path.is_file()]
+    if missing:
+        print(f"roundtrip: no such file: {', '.join(missing)}", file=sys.stderr)
+        return 2
     inputs = [(path.name, [path]) for path in args.inputs] if args.inputs else default_inputs()
     rows, failed, used = [], False, set()
     for name, files in inputs:

@@ -137,3 +137,18 @@ def test_biber_reads_both_outputs_as_the_input_but_for_the_listed_reasons(tmp_pa
     }
     assert [(r.entries, r.keys_kept, r.types_kept, r.fields, r.fields_identical) for r in results.values()] == [
         (2, 2, 2, 8, 7), (2, 2, 2, 8, 6)]
+
+
+def test_a_difference_without_a_reason_fails_the_run_and_shows_both_values(tmp_path: Path, monkeypatch, capsys) -> None:
+    require_tool("biber")
+    script = _script()
+    monkeypatch.setattr(script, "SCRATCH", tmp_path / "scratch")
+    source = tmp_path / "in.bib"
+    source.write_text("@book{a,\n  title = {Gnats},\n  year = 2000,\n}\n", encoding="utf-8")
+    monkeypatch.setattr(script, "bibsmith", lambda src, dialect, target: target.write_text(
+        src.read_text(encoding="utf-8").replace("Gnats", "Gnus"), encoding="utf-8"))
+    assert script.main([str(source)]) == 1
+    out = capsys.readouterr().out
+    assert ("== in.bib -> bibtex: 1 differences\n  1 x UNEXPLAINED\n      a title\n"
+            "        input:  Gnats\n        output: Gnus\n") in out
+    assert "| in.bib | 1       | 100.0%             | 100.0%              | 50.00%  " in out
