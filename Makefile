@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install conformance bench examples clean
+.PHONY: run test install conformance bench examples roundtrip clean
 
 # setup.py and the C sources: a changed C module is rebuilt before the tests run.
 $(STAMP): pyproject.toml setup.py $(wildcard bibsmith/_fast*.c)
@@ -32,10 +32,14 @@ test: $(STAMP)
 conformance: $(STAMP)
 	$(BIN)/python scripts/conformance.py
 
+## .bib -> BibLaTeX/BibTeX -> .bib as biber reads it: keys, types and fields kept (not part of the tests).
+roundtrip: $(STAMP)
+	$(BIN)/python scripts/roundtrip.py
+
 ## Benchmarks against the peers (not part of the tests).
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) out .pytest_cache .hypothesis build *.egg-info .roundtrip
 	rm -f bibsmith/_fast*.so

@@ -65,14 +65,24 @@ def _ascii_only(options: Options) -> bool:
 def _encoder(options: Options) -> Callable[[str], str]:
     ascii_only = _ascii_only(options)
     if simple():
-        return lambda text: to_latex(text, ascii_only=ascii_only)
+        return lambda text: dotted_i(to_latex(text, ascii_only=ascii_only))
     return _to_latex_ascii if ascii_only else _to_latex_unicode
+
+
+# pylatexenc writes í, ì, î, ï on a dotless i ({\'\i}). LaTeX sets {\'i} the same (OT1 and T1 both
+# map it to the accented i), and biber reads {\'i} back as í but {\'\i} as a dotless ı and an accent.
+_DOTLESS_I = re.compile(r"\{\\([`'^\"])\\i\}")
+
+
+def dotted_i(latex: str) -> str:
+    """LaTeX from the encoder with each accented dotless i ({\\'\\i}) written on a plain i ({\\'i})."""
+    return _DOTLESS_I.sub(r"{\\\1i}", latex) if "\\i}" in latex else latex
 
 
 # Title protection encodes word by word, and words, names and venues repeat across a library.
 @lru_cache(maxsize=65536)
 def _to_latex_ascii(text: str) -> str:
-    return to_latex(text, ascii_only=True)
+    return dotted_i(to_latex(text, ascii_only=True))
 
 
 @lru_cache(maxsize=65536)
@@ -355,23 +365,31 @@ def as_written(record: dict[str, Any], entry: str, key: str, options: Options, r
         entry = entry[:header.start(1)] + key + entry[header.end(1):]
     if options.dialect == "biblatex":
         entry = _with_fields(entry, _links(record))
-    if entry.isascii():
-        return entry + "\n"
+    missing: list[str] = []
+    entry = _characters(entry, options, missing)
+    if missing:
+        report.warning("no-latex-form", f"record {key}: {', '.join(f'U+{ord(c):04X}' for c in dict.fromkeys(missing))} "
+                       "has no LaTeX form; written as UTF-8 (compile with biber, or an engine that reads UTF-8)", position)
+    return entry + "\n"
+
+
+def _characters(text: str, options: Options, missing: list[str]) -> str:
+    """.bib text as written with the characters the output cannot hold as LaTeX commands; those
+    without a LaTeX form stay as they are and go to `missing`."""
+    if text.isascii():
+        return text
     ascii_only = _ascii_only(options)
-    out, missing = [], []
-    for char in entry:
+    out = []
+    for char in text:
         if ord(char) < 128:
             out.append(char)
             continue
         try:
-            out.append(latex_character(char, ascii_only))
+            out.append(dotted_i(latex_character(char, ascii_only)))
         except NoLatexForm:
             missing.append(char)
             out.append(char)
-    if missing:
-        report.warning("no-latex-form", f"record {key}: {', '.join(f'U+{ord(c):04X}' for c in dict.fromkeys(missing))} "
-                       "has no LaTeX form; written as UTF-8 (compile with biber, or an engine that reads UTF-8)", position)
-    return "".join(out) + "\n"
+    return "".join(out)
 
 
 def _links(record: dict[str, Any]) -> list[tuple[str, str]]:
@@ -468,7 +486,7 @@ def write(library: Library, options: Options, report: Report) -> str:
         _report_aliases(library, report)
     if not as_read or not library.preserved:
         return "\n".join(e for e in entries if e)
-    return "\n".join(e for e in _with_preserved(library, entries) if e)
+    return "\n".join(e for e in _with_preserved(library, entries, options, report) if e)
 
 
 def _report_aliases(library: Library, report: Report) -> None:
@@ -480,11 +498,18 @@ def _report_aliases(library: Library, report: Report) -> None:
                            f"resolve{'s' if len(aliases) == 1 else ''} (BibLaTeX keeps them in ids)", library.position_of(index))
 
 
-def _with_preserved(library: Library, entries: list[str]) -> list[str]:
-    """The entries with the .bib blocks that are not entries put back before the entry they stood before."""
+def _with_preserved(library: Library, entries: list[str], options: Options, report: Report) -> list[str]:
+    """The entries with the .bib blocks that are not entries put back before the entry they stood before,
+    their characters written as the entries' are (@string values end up in entries)."""
     by_source: dict[str, list] = {}
     for block in library.preserved:
-        by_source.setdefault(block.source, []).append(block)
+        missing: list[str] = []
+        text = _characters(block.text, options, missing)
+        if missing:
+            report.warning("no-latex-form", f"text between entries: {', '.join(f'U+{ord(c):04X}' for c in dict.fromkeys(missing))} "
+                           "has no LaTeX form; written as UTF-8 (compile with biber, or an engine that reads UTF-8)",
+                           Position(block.source, block.line))
+        by_source.setdefault(block.source, []).append(replace(block, text=text))
     last_before = {(source, block.next_key): i for source, blocks in by_source.items() for i, block in enumerate(blocks)}
     done = dict.fromkeys(by_source, 0)
     out: list[str] = []
