@@ -364,7 +364,9 @@ def as_written(record: dict[str, Any], entry: str, key: str, options: Options, r
     if header is not None and header.group(1) != key:
         entry = entry[:header.start(1)] + key + entry[header.end(1):]
     if options.dialect == "biblatex":
-        entry = _with_fields(entry, _links(record))
+        # Only the keys merged into it (asked for with --dedupe, or shared identifiers): a `related` link
+        # would make biblatex's styles print the other entry after this one, which its author never asked.
+        entry = _with_fields(entry, [(name, value) for name, value in _links(record) if name == "ids"])
     missing: list[str] = []
     entry = _characters(entry, options, missing)
     if missing:
