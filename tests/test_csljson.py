@@ -62,11 +62,21 @@ def test_errors_have_line_and_column(text: str, message: str) -> None:
     assert [str(d) for d in reader.read(text, "x.json").report] == [message]
 
 
-def test_invalid_type_is_an_error_with_position(tmp_path: Path) -> None:
+def test_unknown_type_is_a_warning_with_position_and_reads_as_document(tmp_path: Path) -> None:
+    # Zotero reads an unknown type as 'document'; so does bibsmith (issue 15), saying so.
     path = tmp_path / "t.json"
     path.write_text('[\n{"id": "a", "type": "journal"}\n]', encoding="utf-8")
     library = bibsmith.read(path)
-    assert [str(d) for d in library.report] == [f"{path}:2:1: error: record a: type 'journal' is not a CSL type"]
+    assert [str(d) for d in library.report] == [f"{path}:2:1: warning: record a: type 'journal' is not a CSL type; read as 'document'"]
+    assert library.records == [{"id": "a", "type": "document"}]
+
+
+def test_a_type_that_is_not_a_string_is_an_error_with_position(tmp_path: Path) -> None:
+    path = tmp_path / "t.json"
+    path.write_text('[\n{"id": "a", "type": ["book"]}\n]', encoding="utf-8")
+    library = bibsmith.read(path)
+    assert [str(d) for d in library.report] == [f"{path}:2:1: error: record a: type ['book'] is not a CSL type"]
+    assert library.records == [{"id": "a", "type": "document"}]  # what --keep-going writes
 
 
 names = st.fixed_dictionaries({"family": st.text(min_size=1, max_size=10)}, optional={"given": st.text(max_size=10)})

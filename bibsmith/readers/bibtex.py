@@ -20,7 +20,7 @@ from ..fastpaths import simple as _simple
 from ..diagnostics import Position, Report
 from ..library import Library
 from ..text.bibtexnames import closing_brace, names_from_bibtex
-from ..text.latex import to_unicode, verbatim
+from ..text.latex import MAX_BRACE_DEPTH, to_unicode, too_deep, verbatim
 from ..text.texsafety import find_unsafe_tex
 from . import bibtex_split
 
@@ -627,6 +627,10 @@ def _entry_fields(entry_type: str, key: str, raw_fields: list[tuple[str, str]], 
 
 def _add_entry(entry_type: str, key: str, fields: dict[str, str], position: Position, library: Library) -> None:
     report = library.report
+    for name in [name for name, value in fields.items() if too_deep(value)]:
+        report.error("too-deep", f"entry {key}: field {name}: braces nested more than {MAX_BRACE_DEPTH} deep; "
+                     "the field is not read", position)
+        fields = {other: value for other, value in fields.items() if other != name}
     unsafe = [(name, found) for name, value in fields.items() if (found := find_unsafe_tex(value))]
     if unsafe:
         for name, found in unsafe:

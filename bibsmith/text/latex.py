@@ -150,9 +150,29 @@ def split_math(text: str) -> list[tuple[bool, str]]:
 _SPACES = re.compile(r"\s+")
 
 
+MAX_BRACE_DEPTH = 100  # deeper groups are refused by the BibTeX reader; pylatexenc recurses per group
+
+
+def too_deep(value: str) -> bool:
+    """True when `value` nests braces more than MAX_BRACE_DEPTH deep."""
+    if value.count("{") <= MAX_BRACE_DEPTH:
+        return False
+    depth = 0
+    for char in re.findall(r"\\[{}]|[{}]", value):
+        if char == "{":
+            depth += 1
+            if depth > MAX_BRACE_DEPTH:
+                return True
+        elif char == "}":
+            depth -= 1
+    return False
+
+
 @lru_cache(maxsize=8192)
 def to_unicode(value: str) -> str:
     """A BibTeX field value (LaTeX) as Unicode text; math is kept verbatim, spaces collapsed."""
+    if too_deep(value):  # what the reader refuses, should it come another way: its text, not decoded
+        return _SPACES.sub(" ", value.replace("{", "").replace("}", "")).strip()
     if _c_to_unicode is not None and not _simple():
         # The same text, computed in C; None for what needs pylatexenc (tests/test_fastlatex.py).
         text = _c_to_unicode(value)
