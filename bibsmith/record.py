@@ -107,6 +107,29 @@ def clean_text(text: str) -> str:
     return SURROGATE.sub("", CONTROL.sub("", text))
 
 
+def without_bad_characters(value: Any, field: str = "", found: dict[str, str] | None = None) -> Any:
+    """`value` (a record, or any value in one) without control characters and lone surrogates, for a
+    writer whose format cannot hold them; `found` gets, per field, the first character removed."""
+    if isinstance(value, str):
+        match = CONTROL.search(value) or SURROGATE.search(value)
+        if match is None:
+            return value
+        if found is not None:
+            found.setdefault(field, match.group())
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {k: without_bad_characters(v, f"{field}.{k}" if field else str(k), found) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_bad_characters(v, field, found) for v in value]
+    return value
+
+
+def removed_characters_message(where: str, field: str, char: str) -> str:
+    """The writers' warning for without_bad_characters."""
+    kind = "a lone surrogate" if SURROGATE.match(char) else "control characters such as"
+    return f"{where}: field {field} holds {kind} U+{ord(char):04X}, which this format cannot hold; removed"
+
+
 def _text_problem(key: str, value: Any, depth: int = 0) -> str | None:
     """What is wrong with the characters of the strings in `value` (keys of objects too), if anything."""
     if isinstance(value, str):
