@@ -65,6 +65,7 @@ _NAME_STRINGS = frozenset("family given dropping-particle non-dropping-particle 
 # the non-characters U+FFFE and U+FFFF. Lone surrogates are not text at all (UTF-8 cannot encode them).
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 SURROGATE = re.compile("[\ud800-\udfff]")
+_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")  # either, in one search
 MAX_DIGITS = 20  # longer numbers are refused: no bibliographic number is that long
 MAX_DEPTH = 100  # nesting of lists and objects inside a value (custom), as the readers allow
 _LIMIT = 10 ** MAX_DIGITS
@@ -94,7 +95,7 @@ def is_number(value: Any) -> bool:
 
 def bad_character(text: str) -> tuple[int, str] | None:
     """(index, description) of the first control character or lone surrogate in `text`, or None."""
-    match = CONTROL.search(text) or SURROGATE.search(text)
+    match = _BAD.search(text)
     if match is None:
         return None
     char = match.group()
@@ -111,14 +112,15 @@ def without_bad_characters(value: Any, field: str = "", found: dict[str, str] | 
     """`value` (a record, or any value in one) without control characters and lone surrogates, for a
     writer whose format cannot hold them; `found` gets, per field, the first character removed."""
     if isinstance(value, str):
-        match = CONTROL.search(value) or SURROGATE.search(value)
+        match = _BAD.search(value)
         if match is None:
             return value
         if found is not None:
             found.setdefault(field, match.group())
         return clean_text(value)
     if isinstance(value, dict):
-        return {k: without_bad_characters(v, f"{field}.{k}" if field else str(k), found) for k, v in value.items()}
+        return {without_bad_characters(k, field, found) if isinstance(k, str) else k:
+                without_bad_characters(v, f"{field}.{k}" if field else str(k), found) for k, v in value.items()}
     if isinstance(value, list):
         return [without_bad_characters(v, field, found) for v in value]
     return value
