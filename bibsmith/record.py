@@ -71,6 +71,7 @@ MAX_DEPTH = 100  # nesting of lists and objects inside a value (custom), as the 
 _LIMIT = 10 ** MAX_DIGITS
 _DIGITS = re.compile(r"-?[0-9]{1,%d}" % MAX_DIGITS)
 _DROP = object()
+_BRACES = re.compile(r"\\[{}]|[{}]")  # escaped braces are no group
 
 
 def show(value: Any) -> str:
@@ -132,10 +133,25 @@ def removed_characters_message(where: str, field: str, char: str) -> str:
     return f"{where}: field {field} holds {kind} U+{ord(char):04X}, which this format cannot hold; removed"
 
 
+def braces_too_deep(text: str) -> bool:
+    """True when `text` nests braces more than MAX_DEPTH deep (TeX math in titles is read as LaTeX,
+    by a parser that recurses per group)."""
+    if text.count("{") <= MAX_DEPTH:
+        return False
+    depth = 0
+    for brace in _BRACES.findall(text):
+        depth += 1 if brace == "{" else -1 if brace == "}" else 0
+        if depth > MAX_DEPTH:
+            return True
+    return False
+
+
 def _text_problem(key: str, value: Any, depth: int = 0) -> str | None:
     """What is wrong with the characters of the strings in `value` (keys of objects too), if anything."""
     if isinstance(value, str):
         found = bad_character(value)
+        if found is None and braces_too_deep(value):
+            return f"{key} nests braces more than {MAX_DEPTH} deep"
         return None if found is None else f"{key} contains {found[1]} at character {found[0] + 1}"
     if depth > MAX_DEPTH:
         return f"{key} is nested more than {MAX_DEPTH} deep"
@@ -157,7 +173,7 @@ def _text_problem(key: str, value: Any, depth: int = 0) -> str | None:
 def _cleaned(value: Any, depth: int = 0) -> Any:
     """`value` with clean_text applied to every string; what _text_problem refuses is left out."""
     if isinstance(value, str):
-        return clean_text(value)
+        return _DROP if braces_too_deep(value) else clean_text(value)
     if isinstance(value, (dict, list)):
         if depth >= MAX_DEPTH:
             return _DROP
@@ -195,6 +211,8 @@ def findings(record: dict[str, Any]) -> list[tuple[str | None, str, Any]]:
         if problem is None:
             problem = _text_problem(key, value)
             repair = _cleaned(value)
+            if repair is not _DROP and _value_problem(key, repair)[0] is not None:
+                repair = _DROP  # e.g. a name that had only a value with control characters
         if problem is not None:
             found.append((key, problem, repair))
     return found

@@ -59,7 +59,10 @@ file_chars = [c for c in ODD_CHARS if not "\ud800" <= c <= "\udfff"]
 file_texts = st.lists(st.sampled_from(file_chars) | st.characters(codec="utf-8"), max_size=30).map("".join)
 numbers = (st.integers(-10 ** 30, 10 ** 30) | st.floats(allow_nan=True, allow_infinity=True)
            | st.sampled_from([0, -1, 2 ** 63, 10 ** 20, 10 ** 21, 1e308, -0.0]))
-leaves = st.none() | st.booleans() | numbers | texts | st.sampled_from(["2020", "2020-05-01", "Doe, J", "", "book"])
+deep_braces = st.builds(lambda n, inner, math: math + "{" * n + inner + "}" * n + math,
+                        st.integers(90, 400), st.sampled_from(["x", "\\foo y", "\\frac{a}{b}"]), st.sampled_from(["", "$"]))
+leaves = (st.none() | st.booleans() | numbers | texts | deep_braces
+          | st.sampled_from(["2020", "2020-05-01", "Doe, J", "", "book"]))
 values = st.recursive(leaves, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
     st.sampled_from(["family", "given", "literal", "date-parts", "raw", "season", "isInstitution", "x"]) | texts,
     inner, max_size=3), max_leaves=8)
