@@ -13,6 +13,8 @@ import unicodedata
 from functools import lru_cache
 
 from ..fastpaths import simple as _simple
+# Deeper groups are refused by the BibTeX reader and the hub: pylatexenc recurses once per group.
+from ..record import MAX_DEPTH as MAX_BRACE_DEPTH, braces_too_deep as too_deep
 
 from pylatexenc import latexwalker, macrospec
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
@@ -148,24 +150,6 @@ def split_math(text: str) -> list[tuple[bool, str]]:
 
 
 _SPACES = re.compile(r"\s+")
-
-
-MAX_BRACE_DEPTH = 100  # deeper groups are refused by the BibTeX reader; pylatexenc recurses per group
-
-
-def too_deep(value: str) -> bool:
-    """True when `value` nests braces more than MAX_BRACE_DEPTH deep."""
-    if value.count("{") <= MAX_BRACE_DEPTH:
-        return False
-    depth = 0
-    for char in re.findall(r"\\[{}]|[{}]", value):
-        if char == "{":
-            depth += 1
-            if depth > MAX_BRACE_DEPTH:
-                return True
-        elif char == "}":
-            depth -= 1
-    return False
 
 
 @lru_cache(maxsize=8192)
