@@ -208,3 +208,22 @@ def test_problems_never_raises_and_normalize_leaves_a_valid_record(record: dict)
     library.add(dict(record))
     normalize(library)
     assert problems(library.records[0]) == []
+
+
+# ---- Digits that int() refuses (found by `make fuzz`): superscripts are str.isdigit(), not decimal
+
+def test_a_superscript_or_5000_digit_month_is_not_a_month() -> None:
+    for month in ("²", "9" * 5000):
+        library = bibsmith.loads("@article{a, title={T}, year=2020, month={" + month + "}}", "bibtex", "in.bib")
+        assert [str(d) for d in library.report] == [
+            f"in.bib:1: warning: entry a: month {month!r} is not a month; only the year is kept"]
+        assert library.records[0]["issued"] == {"date-parts": [[2020]]}
+
+
+def test_a_superscript_orcid_year_is_ignored_with_a_warning() -> None:
+    text = ('<work:work xmlns:work="http://www.orcid.org/ns/work" xmlns:common="http://www.orcid.org/ns/common">'
+            "<work:title><common:title>T</common:title></work:title><work:type>book</work:type>"
+            "<common:publication-date><common:year>0²</common:year></common:publication-date></work:work>")
+    library = bibsmith.loads(text, "orcid", "in.xml")
+    assert [str(d) for d in library.report] == ["in.xml:1: warning: publication year '0²' is not a valid year; ignored"]
+    assert "issued" not in library.records[0]

@@ -134,8 +134,8 @@ def evaluate(raw: str, strings: dict[str, str]) -> tuple[str, list[str]]:
 def _month(value: str) -> tuple[int | None, int | None]:
     """(month, day) from `mar`, `March`, `3`, `July 30th`, `2 sep`."""
     value = value.strip()
-    if value.isdigit():
-        return (int(value), None) if 1 <= int(value) <= 12 else (None, None)
+    if value.isdecimal():  # not isdigit: int() refuses '²'; and at most 2 digits (int() refuses 4,300)
+        return (int(value), None) if len(value) <= 2 and 1 <= int(value) <= 12 else (None, None)
     match = MONTH_DAY.match(value)
     if not match:
         return None, None
@@ -170,7 +170,7 @@ def _year_month_day(fields: dict[str, str]) -> tuple[dict[str, Any] | None, str 
     if month:
         parts.append(month)
         given_day = fields.get("day", "").strip()
-        if given_day.isdigit() and 1 <= int(given_day) <= 31:
+        if given_day.isdecimal() and len(given_day) <= 2 and 1 <= int(given_day) <= 31:
             day = int(given_day)
         if day:
             parts.append(day)

@@ -51,7 +51,8 @@ CSL_KEYS = ["id", "type", "title", "author", "editor", "issued", "container-titl
 
 ODD_CHARS = ["\x00", "\x01", "\x08", "\x0b", "\x0c", "\x1b", "\x7f", "\x85", "\x9f", "\ud800", "\udfff",
              "\ufffe", "\uffff", "\u2028", "\u00a0", "\u200b", "\U0001f600", "\ue000", "\\", "{", "}", "$", "%",
-             "&", "#", "~", "^", "_", "\"", "'", "<", ">", "@", ",", "\n", "\t", "\r", " and ", "é"]
+             "&", "#", "~", "^", "_", "\"", "'", "<", ">", "@", ",", "\n", "\t", "\r", " and ", "é", "²", "١", "5",
+             "9" * 30, "9" * 5000]
 texts = st.lists(st.sampled_from(ODD_CHARS) | st.characters(codec=None), max_size=30).map("".join)
 # Text of a file is Unicode (bibsmith reads files as strict UTF-8): no lone surrogates in it; JSON can
 # still hold them as \ud800 escapes, and records built in Python can too.
@@ -108,7 +109,8 @@ def bib_texts(draw) -> str:
     for n in range(draw(st.integers(1, 3))):
         kind = draw(st.sampled_from(["article", "book", "misc", "inproceedings", "unknown", "string", "comment"]))
         fields = draw(st.lists(st.tuples(st.sampled_from(["title", "author", "year", "month", "journal", "doi",
-                                                          "pages", "volume", "note", "url", "editor", "crossref"]),
+                                                          "pages", "volume", "note", "url", "editor", "crossref",
+                                                          "day", "date", "number"]),
                                          bib_values), max_size=5))
         if draw(st.booleans()):
             depth = draw(st.integers(50, 400))
