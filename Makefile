@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install conformance bench examples roundtrip clean
+.PHONY: run test install conformance bench examples roundtrip fuzz clean
 
 # setup.py and the C sources: a changed C module is rebuilt before the tests run.
 $(STAMP): pyproject.toml setup.py $(wildcard bibsmith/_fast*.c)
@@ -27,6 +27,12 @@ examples: $(STAMP)
 ## The whole test suite.
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## Hostile inputs through every reader and writer for MINUTES minutes (tests/fuzz/fuzz.py; `make test`
+## runs it for 40 s): counts tracebacks and fast/C vs simple/Python mismatches, exit 1 if any.
+MINUTES ?= 10
+fuzz: $(STAMP)
+	$(BIN)/python tests/fuzz/fuzz.py --minutes $(MINUTES)
 
 ## Score our readers (and formatted output) against the peers' cases in ../shared/conformance.
 conformance: $(STAMP)

@@ -20,8 +20,9 @@
  * What it writes itself: exact str (escaped like json's c_encode_basestring
  * with ensure_ascii=False: '"', '\\', \b \f \n \r \t as two characters, the
  * rest below U+0020 as \u00xx, everything else as is), exact int, exact
- * float (NaN, Infinity, -Infinity, else repr), True/False/None, exact dicts
- * with exact-str keys, lists and tuples. Any other value (subclasses, dict
+ * finite float (repr; NaN and Infinity raise ValueError, as json does with
+ * allow_nan=False), True/False/None, exact dicts with exact-str keys, lists
+ * and tuples. Any other value (subclasses, dict
  * keys that are not str, other types, nesting deeper than FJ_MAX_DEPTH) is
  * handed as a whole top-level value to the Python `compact`, and a record
  * that is not an exact dict with exact-str keys to the Python `fallback`, so
@@ -391,11 +392,10 @@ static int
 w_float(Writer *w, PyObject *value)
 {
     double x = PyFloat_AS_DOUBLE(value);
-    if (isnan(x)) {
-        return W_LITERAL(w, "NaN");
-    }
-    if (isinf(x)) {
-        return x > 0 ? W_LITERAL(w, "Infinity") : W_LITERAL(w, "-Infinity");
+    if (!isfinite(x)) {
+        /* not JSON: the ValueError of json's encoder with allow_nan=False, as the Python twin raises */
+        PyErr_SetString(PyExc_ValueError, "Out of range float values are not JSON compliant");
+        return FJ_ERROR;
     }
     PyObject *text = PyFloat_Type.tp_repr(value);
     if (text == NULL) {

@@ -42,7 +42,7 @@ MERGE = ("auto", "dedupe", "none")
 
 def read(inputs: str | Path | Iterable[str | Path], format: str | None = None, prefer: str = "both",
          key_file: str | Path | None = None, merge: str = "auto", keep_source: bool = True,
-         encoding: str = "utf-8") -> Library:
+         encoding: str = "utf-8", keep_going: bool = False) -> Library:
     """Read and merge one or more inputs ('-' is standard input) into one normalized Library.
 
     `merge` says which duplicates become one record: "auto" (the default) merges nothing in one input
@@ -56,6 +56,7 @@ def read(inputs: str | Path | Iterable[str | Path], format: str | None = None, p
     `key_file` are kept; the updated key file is `library.metadata["key_file"]` (see `save_key_file`).
     Problems are collected in `library.report`, never raised; an unreadable file is an error there too.
     `keep_source`: see loads(). `encoding`: of the input files ('latin-1', ...); UTF-8 by default.
+    `keep_going`: invalid values are warnings (each still left out or repaired), for writing what can be.
     """
     if merge not in MERGE:
         raise UsageError(f"merge must be one of {', '.join(MERGE)}, not {merge!r}")
@@ -85,7 +86,7 @@ def read(inputs: str | Path | Iterable[str | Path], format: str | None = None, p
         mode = "identifiers" if merge == "auto" and len(paths) > 1 else "none" if merge == "auto" else merge
         log = merging.combine(merged, match_infos if merged.records else None, mode, read_from)
         keys = _load_key_file(key_file, merged.report)
-        normalize(merged, keys, known_valid)
+        normalize(merged, keys, known_valid, keep_going)
         merging.finish(merged, log, prefer)
     if keys.path is not None:
         merged.metadata["key_file"] = keys
@@ -243,7 +244,7 @@ def convert(
     (every path is checked first); nothing is written then.
     """
     io.check_outputs([output])
-    library = read(inputs, format, prefer=prefer, key_file=key_file, merge=merge)
+    library = read(inputs, format, prefer=prefer, key_file=key_file, merge=merge, keep_going=keep_going)
     if library.report.has_errors and not keep_going:
         raise BibsmithError(library.report)
     files = outputs(library, to, None if output is None else str(output), **options)

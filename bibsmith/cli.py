@@ -89,7 +89,7 @@ def _merge_mode(dedupe: bool, no_merge: bool) -> str:
 
 
 def _read(inputs: list[str], from_format: str | None, prefer: str = "both", key_file: Path | None = None,
-          merge: str = "auto", keep_source: bool = False, encoding: str = "utf-8"):
+          merge: str = "auto", keep_source: bool = False, encoding: str = "utf-8", keep_going: bool = False):
     import codecs
 
     from . import api
@@ -107,7 +107,7 @@ def _read(inputs: list[str], from_format: str | None, prefer: str = "both", key_
 
     gc.disable()
     library = api.read(inputs, from_format, prefer=prefer, key_file=key_file, merge=merge, keep_source=keep_source,
-                       encoding=encoding)
+                       encoding=encoding, keep_going=keep_going)
     # The records live until the process ends and hold no cycles: out of the collector's way for good
     # (otherwise its next passes scan the whole library, 0.2 s at 100,000 entries).
     gc.freeze()
@@ -167,7 +167,7 @@ def _run(inputs: list[str], from_format: str | None, keep_going: bool, prefer: "
         io.check_outputs([*paths, report])
     except io.OutputError as exc:
         _refuse_output(exc)
-    library = _read(inputs, from_format, prefer.value, key_file, merge, keep_source, encoding)
+    library = _read(inputs, from_format, prefer.value, key_file, merge, keep_source, encoding, keep_going)
     _KEPT.append(library)
     read_count = len(library.report)
     seen: set[int] = set()

@@ -21,7 +21,7 @@ from ..diagnostics import Position, Report
 from ..library import Library, PreservedBlock
 from ..text.bibtexnames import closing_brace, names_from_bibtex
 from ..text.arxiv import is_preprint
-from ..text.latex import to_unicode, verbatim
+from ..text.latex import MAX_BRACE_DEPTH, to_unicode, too_deep, verbatim
 from ..text.texsafety import find_unsafe_tex
 from . import bibtex_split
 
@@ -148,8 +148,8 @@ def evaluate(raw: str, strings: dict[str, str]) -> tuple[str, list[str]]:
 def _month(value: str) -> tuple[int | None, int | None]:
     """(month, day) from `mar`, `March`, `3`, `July 30th`, `2 sep`."""
     value = value.strip()
-    if value.isdigit():
-        return (int(value), None) if 1 <= int(value) <= 12 else (None, None)
+    if value.isdecimal():  # not isdigit: int() refuses '²'; and at most 2 digits (int() refuses 4,300)
+        return (int(value), None) if len(value) <= 2 and 1 <= int(value) <= 12 else (None, None)
     match = MONTH_DAY.match(value)
     if not match:
         return None, None
@@ -184,7 +184,7 @@ def _year_month_day(fields: dict[str, str]) -> tuple[dict[str, Any] | None, str 
     if month:
         parts.append(month)
         given_day = fields.get("day", "").strip()
-        if given_day.isdigit() and 1 <= int(given_day) <= 31:
+        if given_day.isdecimal() and len(given_day) <= 2 and 1 <= int(given_day) <= 31:
             day = int(given_day)
         if day:
             parts.append(day)
@@ -649,20 +649,20 @@ def _read_with_bibtexparser(text: str, source: str, report: Report,
         return _entry_fields(entry.entry_type.lower(), entry.key, fields, entry.start_line or 0, strings, report, source,
                              lines.__getitem__) + ((entry.raw.strip() if preserved is not None else None),)
 
-    free: list[tuple[int, str]] = []  # (line, text) of the blocks before the next entry
+    spans: list[tuple[int, int, str | None, str]] = []  # where entries (and broken blocks) stand in the text
+    cursor = 0
     for block in parsed.blocks:
         if isinstance(block, model.ExplicitComment) and _COMMENT_TYPED.match(block.raw):
             block = _as_entry(block, model)  # @commentary, @commented: biblatex entries, not comments
         position = Position(source, (block.start_line or 0) + 1)  # bibtexparser counts lines from 0
-        if preserved is not None:
-            if isinstance(block, (model.String, model.Preamble, model.ExplicitComment, model.ImplicitComment)):
-                free.append((position.line, block.raw.strip()))
-            elif isinstance(block, model.Entry) and block.entry_type.lower() in NOT_WORKS:
-                free.append((position.line, block.raw.strip()))
-            elif isinstance(block, (model.Entry, model.DuplicateBlockKeyBlock, model.DuplicateFieldKeyBlock)):
-                key = getattr(block, "key", None) or getattr(getattr(block, "ignore_error_block", None), "key", None)
-                preserved.extend(PreservedBlock(source, line, raw, key) for line, raw in free if raw)
-                free.clear()
+        if preserved is not None and isinstance(block, (model.Entry, model.ParsingFailedBlock)):
+            entry = getattr(block, "ignore_error_block", None) or block
+            raw = (block.raw or "").strip()
+            start = text.find(raw, cursor) if raw else -1
+            if start >= 0:
+                cursor = start + len(raw)
+                kind = entry.entry_type.lower() if isinstance(entry, model.Entry) else "(unreadable)"
+                spans.append((start, cursor, getattr(entry, "key", None), kind))
         if isinstance(block, model.String):
             _define_string(block.key, block.value, strings, report, position)
         elif isinstance(block, model.DuplicateBlockKeyBlock):
@@ -680,7 +680,8 @@ def _read_with_bibtexparser(text: str, source: str, report: Report,
         elif isinstance(block, model.Entry):
             pending.append(entry_fields(block))
     if preserved is not None:
-        preserved.extend(PreservedBlock(source, line, raw, None) for line, raw in free if raw)
+        # The text between entries, as the fast splitter's reading gives it (broken blocks left out).
+        preserved.extend(free_blocks(text, source, spans))
     return pending
 
 
@@ -757,6 +758,10 @@ def _entry_fields(entry_type: str, key: str, raw_fields: list[tuple[str, str]], 
 def _add_entry(entry_type: str, key: str, fields: dict[str, str], position: Position, library: Library,
                written: str | None = None) -> None:
     report = library.report
+    for name in [name for name, value in fields.items() if too_deep(value)]:
+        report.error("too-deep", f"entry {key}: field {name}: braces nested more than {MAX_BRACE_DEPTH} deep; "
+                     "the field is not read", position)
+        fields = {other: value for other, value in fields.items() if other != name}
     unsafe = [(name, found) for name, value in fields.items() if (found := find_unsafe_tex(value))]
     if unsafe:
         for name, found in unsafe:

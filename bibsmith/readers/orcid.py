@@ -70,7 +70,7 @@ def _date(work: etree._Element, library: Library, position: Position) -> dict[st
         value = _text(work, f"common:publication-date/common:{tag}")
         if value is None:
             break
-        if not value.isdigit() or not low <= int(value) <= high:
+        if not value.isdecimal() or len(value) > 4 or not low <= int(value) <= high:  # int() refuses '²
             library.report.warning("orcid-date", f"publication {tag} {value!r} is not a valid {tag}; ignored", position)
             break
         parts.append(int(value))

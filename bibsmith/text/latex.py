@@ -13,6 +13,8 @@ import unicodedata
 from functools import lru_cache
 
 from ..fastpaths import simple as _simple
+# Deeper groups are refused by the BibTeX reader and the hub: pylatexenc recurses once per group.
+from ..record import MAX_DEPTH as MAX_BRACE_DEPTH, braces_too_deep as too_deep
 
 from pylatexenc import latexwalker, macrospec
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
@@ -153,6 +155,8 @@ _SPACES = re.compile(r"\s+")
 @lru_cache(maxsize=8192)
 def to_unicode(value: str) -> str:
     """A BibTeX field value (LaTeX) as Unicode text; math is kept verbatim, spaces collapsed."""
+    if too_deep(value):  # what the reader refuses, should it come another way: its text, not decoded
+        return _SPACES.sub(" ", value.replace("{", "").replace("}", "")).strip()
     if _c_to_unicode is not None and not _simple():
         # The same text, computed in C; None for what needs pylatexenc (tests/test_fastlatex.py).
         text = _c_to_unicode(value)

@@ -313,8 +313,13 @@ def entry_text(record: dict[str, Any], options: Options, report: Report, positio
     """One record as a BibTeX/BibLaTeX entry; errors (unsafe TeX, no LaTeX form) go to `report`, text is ''."""
     key = str(record.get("id") or "")
     where = f"record {key or '(no key)'}"
+    from ..record import removed_characters_message, without_bad_characters
+
     private: dict[str, str] = {}
-    record = _without_private_use(record, "", private)
+    controls: dict[str, str] = {}
+    record = _without_private_use(without_bad_characters(record, "", controls), "", private)
+    for field, char in controls.items():
+        report.warning("control-character", removed_characters_message(where, field, char), position)
     for field, char in private.items():
         report.warning("private-use", f"{where}: field {field} holds private-use characters such as U+{ord(char):04X}, "
                        "which mean nothing outside one font; removed", position)

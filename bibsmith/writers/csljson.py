@@ -46,14 +46,15 @@ def _not_json(value: Any) -> Any:
 
 
 if json.encoder.c_make_encoder is not None:
-    # The C encoder that JSONEncoder(ensure_ascii=False).encode builds on every call, built once
-    # (records hold no cycles, so the cycle check is left out; the text is the same).
-    _c_encode = json.encoder.c_make_encoder(None, _not_json, _encode_string, None, ": ", ", ", False, False, True)
+    # The C encoder that JSONEncoder(ensure_ascii=False, allow_nan=False).encode builds on every call,
+    # built once (records hold no cycles, so the cycle check is left out; the text is the same). NaN and
+    # Infinity are not JSON: the reader refuses them and the hub's gate too, so _fastjson never meets them.
+    _c_encode = json.encoder.c_make_encoder(None, _not_json, _encode_string, None, ": ", ", ", False, False, False)
 
     def _encode(value: Any) -> str:
         return "".join(_c_encode(value, 0))
 else:
-    _encode = json.JSONEncoder(ensure_ascii=False).encode
+    _encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
 
 
 def _compact(value: Any) -> str:

@@ -24,6 +24,7 @@ from lxml import etree
 from .. import registry
 from ..diagnostics import Position, Report, UsageError
 from ..library import Library
+from ..record import without_bad_characters
 from ..text.arxiv import arxiv_id, is_preprint
 from ..text.names import display_name
 from .bibtex import entry_text
@@ -419,7 +420,12 @@ def works(library: Library, report: Report) -> list[etree._Element]:
     built = []
     for index, record in enumerate(library.records):
         key, position = str(record.get("id") or f"record {index + 1}"), library.position_of(index)
-        work = check(record, _Checker(record, key, position, report))
+        removed: dict[str, str] = {}
+        record = without_bad_characters(record, "", removed)  # names, ids and dates too, not only texts
+        checker = _Checker(record, key, position, report)
+        for name in removed:
+            checker.warning("orcid-control-characters", f"{name} has control characters XML cannot hold; removed")
+        work = check(record, checker)
         _take_stock(record, work, key, position, feed)
         if work is not None:
             built.append(element(work))

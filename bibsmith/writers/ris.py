@@ -13,6 +13,7 @@ from typing import Any, Iterator
 from ..diagnostics import Position, Report, UsageError
 from ..library import Library
 from ..readers.ris import tables
+from ..record import removed_characters_message, without_bad_characters
 
 # The spec asks for CR LF; Zotero, EndNote and Mendeley write it; every reader we know takes it.
 EOL = "\r\n"
@@ -66,6 +67,11 @@ def ris_type(record: dict[str, Any], preprint: str, report: Report, position: Po
 def entry_lines(record: dict[str, Any], preprint: str, report: Report,
                 position: Position | None = None) -> list[tuple[str, str]]:
     """(tag, value) pairs of one record, from TY to ER."""
+    removed: dict[str, str] = {}
+    record = without_bad_characters(record, "", removed)
+    for field, char in removed.items():
+        report.warning("control-character", removed_characters_message(f"record {record.get('id', '?')}", field, char),
+                       position)
     ty = ris_type(record, preprint, report, position)
     write_tables = tables()["write"]
     scalar_tags = {**write_tables["tags"], **write_tables["by_type"].get(ty, {})}
