@@ -6,6 +6,7 @@ so the product needs no schema file.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from typing import TYPE_CHECKING, Any, Sequence
@@ -69,6 +70,9 @@ _BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff
 MAX_DIGITS = 20  # longer numbers are refused: no bibliographic number is that long
 MAX_DEPTH = 100  # nesting of lists and objects inside a value (custom), as the readers allow
 _LIMIT = 10 ** MAX_DIGITS
+# In json's text of a record (ensure_ascii=False): a raw DEL, C1, U+FFFE/U+FFFF or surrogate, or a run of
+# more digits than any number may have. (json escapes the C0 controls: see _text_fine.)
+_JSON_BAD = re.compile(r"[\x7f-\x9f\ufffe\uffff\ud800-\udfff]|\d{%d}" % (MAX_DIGITS + 1))
 _DIGITS = re.compile(r"-?[0-9]{1,%d}" % MAX_DIGITS)
 _DROP = object()
 _BRACES = re.compile(r"\\[{}]|[{}]")  # escaped braces are no group
@@ -92,6 +96,9 @@ def is_number(value: Any) -> bool:
     if isinstance(value, int):
         return -_LIMIT < value < _LIMIT
     return isinstance(value, float) and math.isfinite(value)
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False, check_circular=False).encode
 
 
 def bad_character(text: str) -> tuple[int, str] | None:
@@ -186,14 +193,40 @@ def _cleaned(value: Any, depth: int = 0) -> Any:
     return value
 
 
-def problems(record: dict[str, Any]) -> list[str]:
-    """What makes `record` invalid CSL-JSON (empty when it is valid). Never raises, whatever the values."""
-    return [message for _, message, _ in findings(record)]
+def text_is_clean(text: str, start: int = 0, end: int | None = None) -> bool:
+    """True when `text[start:end]` holds no control character (but tab and line ends) or lone surrogate."""
+    return _BAD.search(text, start, len(text) if end is None else end) is None
 
 
-def findings(record: dict[str, Any]) -> list[tuple[str | None, str, Any]]:
+def _text_fine(record: dict[str, Any]) -> bool:
+    """True when no value of the record has what _text_problem looks for, found by one pass of json's C
+    encoder and one search (walking every value in Python cost the gate most of its time). False is no
+    verdict: the walk then decides."""
+    try:
+        text = _ENCODE(record)
+    except (TypeError, ValueError, RecursionError):
+        return False  # NaN, infinity, a number too long to write, a value JSON has no form for
+    # An escaped control character is \b, \f or \u00XX (\t, \n, \r are fine); a LaTeX \bf or \frac looks
+    # the same here, and such records are walked.
+    if "\\u00" in text or "\\b" in text or "\\f" in text:
+        return False
+    return text.count("{") + text.count("[") <= MAX_DEPTH and _JSON_BAD.search(text) is None
+
+
+def problems(record: dict[str, Any], text_fine: bool | None = None) -> list[str]:
+    """What makes `record` invalid CSL-JSON (empty when it is valid). Never raises, whatever the values.
+    `text_fine`: see findings()."""
+    return [message for _, message, _ in findings(record, text_fine)]
+
+
+def findings(record: dict[str, Any], text_fine: bool | None = None) -> list[tuple[str | None, str, Any]]:
     """(variable, problem, repair) for each problem of `record`; the repair is the value that replaces
-    the variable's (_DROP: leave it out), or, for a missing id, None (keys are assigned elsewhere)."""
+    the variable's (_DROP: leave it out), or, for a missing id, None (keys are assigned elsewhere).
+
+    `text_fine=True`: the caller knows that no string holds a control character, a lone surrogate or
+    braces nested too deep, and no value a number too long or nesting too deep (a reader whose whole
+    input text has none, and whose records cannot); the characters are then not looked at again.
+    """
     found: list[tuple[str | None, str, Any]] = []
     kind = record.get("type")
     if not isinstance(kind, str) or kind not in CSL_TYPES:
@@ -201,21 +234,80 @@ def findings(record: dict[str, Any]) -> list[tuple[str | None, str, Any]]:
     ident = record.get("id")
     if ident is None or ident == "":
         found.append((None, "record has no id", None))
+    if text_fine is None:
+        text_fine = _text_fine(record)
+    if text_fine and _plainly_valid(record):
+        return []
+    kinds = _KIND
     for key, value in record.items():
+        if text_fine and type(value) is str and kinds.get(key) in _TEXT_KINDS:
+            continue  # the common case, decided without a call
         if key == "type" and found and found[0][0] == "type":
             continue  # replaced as a whole
         if not isinstance(key, str):
             found.append((key, f"{show(key)} is not a CSL variable", _DROP))
             continue
         problem, repair = _value_problem(key, value)
-        if problem is None:
+        if problem is None and not text_fine:
             problem = _text_problem(key, value)
-            repair = _cleaned(value)
-            if repair is not _DROP and _value_problem(key, repair)[0] is not None:
-                repair = _DROP  # e.g. a name that had only a value with control characters
+            if problem is not None:  # the repair only where something is wrong: most records are fine
+                repair = _cleaned(value)
+                if repair is not _DROP and _value_problem(key, repair)[0] is not None:
+                    repair = _DROP  # e.g. a name that had only a value with control characters
         if problem is not None:
             found.append((key, problem, repair))
     return found
+
+
+_TEXT_KINDS = (_STRING, _NUMBER_OR_STRING)
+
+
+def _plainly_valid(record: dict[str, Any]) -> bool:
+    """True for a record of the shapes readers make (strings, names of strings, dates of small ints or a
+    literal, custom objects), whose characters are known to be fine: findings() has nothing to say of
+    it. False is no verdict. Checking every variable by the general rules cost the readers' workers as
+    much as reading the values."""
+    kind = record.get("type")
+    ident = record.get("id")
+    if type(kind) is not str or kind not in CSL_TYPES or type(ident) is not str or not ident:
+        return False
+    kinds = _KIND
+    for key, value in record.items():
+        what = kinds.get(key)
+        if type(value) is str:
+            if what not in _TEXT_KINDS:
+                return False
+        elif what == _NAMES:
+            if type(value) is not list:
+                return False
+            for name in value:
+                if type(name) is not dict or not name or not NAME_PARTS.issuperset(name):
+                    return False
+                for part in name.values():
+                    if type(part) is not str:
+                        return False
+        elif what == _DATE:
+            if type(value) is not dict or len(value) != 1:
+                return False
+            parts = value.get("date-parts")
+            if parts is None:
+                if type(value.get("literal")) is not str:
+                    return False
+            elif type(parts) is not list or not 1 <= len(parts) <= 2:
+                return False
+            else:
+                for part in parts:
+                    if type(part) is not list or not 1 <= len(part) <= 3:
+                        return False
+                    for number in part:
+                        if type(number) is not int or not -_LIMIT < number < _LIMIT:
+                            return False
+        elif what == _OBJECT:
+            if type(value) is not dict:
+                return False
+        else:
+            return False
+    return True
 
 
 def _value_problem(key: str, value: Any) -> tuple[str | None, Any]:

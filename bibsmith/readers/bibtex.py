@@ -54,15 +54,25 @@ def mapping() -> dict[str, Any]:
 
 def default_entry_type(record: dict[str, Any], dialect: str) -> str:
     """The @type a record is written as in `dialect` when nothing says which BibTeX type it was."""
-    if is_preprint(record):
-        return "misc" if dialect == "bibtex" else "online"
-    table = mapping()["types"]["from_csl"][dialect]
-    written = table.get(record.get("type", ""), table["default"])
-    if written == "incollection" and not record.get("container-title"):
-        written = "inbook"
-    if dialect == "bibtex" and written == "phdthesis" and "master" in str(record.get("genre", "")).lower():
-        written = "mastersthesis"
-    return written
+    return _default_types(is_preprint(record), record.get("type", ""), bool(record.get("container-title")),
+                          "master" in str(record.get("genre", "")).lower())[dialect == "biblatex"]
+
+
+@lru_cache(maxsize=256)
+def _default_types(preprint: bool, csl_type: Any, container: bool, master: bool) -> tuple[str, str]:
+    """(bibtex, biblatex) @types for what default_entry_type looks at (every record asks: cached)."""
+    if preprint:
+        return "misc", "online"
+    written = []
+    for dialect in ("bibtex", "biblatex"):
+        table = mapping()["types"]["from_csl"][dialect]
+        kind = table.get(csl_type, table["default"]) if isinstance(csl_type, str) else table["default"]
+        if kind == "incollection" and not container:
+            kind = "inbook"
+        if dialect == "bibtex" and kind == "phdthesis" and master:
+            kind = "mastersthesis"
+        written.append(kind)
+    return written[0], written[1]
 
 
 class _Reading:
@@ -331,7 +341,8 @@ def to_record(entry_type: str, key: str, fields: dict[str, str], report: Report,
     if extra:
         custom["extra"] = extra
     # CSL types are coarser than BibTeX's (@inbook, @manual, @conference): the type as written comes back.
-    if entry_type not in (default_entry_type(record, "bibtex"), default_entry_type(record, "biblatex")):
+    if entry_type not in _default_types(is_preprint(record), record["type"], bool(record.get("container-title")),
+                                        "master" in str(record.get("genre", "")).lower()):
         custom["bibtex_type"] = entry_type
     if not custom:
         del record["custom"]
@@ -624,10 +635,13 @@ def _read_chunk(task: tuple[int, int, int, dict[str, str]]):
     # marshal, not pickle: records are plain dicts, lists and strings, and marshal is twice as fast with them.
     positions = [position.line for position in chunk.positions]
     from .. import merge
-    from ..record import problems
+    from ..record import problems, text_is_clean
 
     infos = marshal.dumps(merge.match_infos(chunk.records))
-    valid = [not problems(record) for record in chunk.records]
+    # Records made from text without control characters or surrogates have none (deep braces are
+    # refused by _add_entry), so only their types are checked here.
+    clean = text_is_clean(text, start, end) or None
+    valid = [not problems(record, clean) for record in chunk.records]
     return (marshal.dumps(chunk.records), infos, valid, keys, string_offsets, positions, field_problems.items,
             chunk.report.items, spans)
 
@@ -758,7 +772,7 @@ def _entry_fields(entry_type: str, key: str, raw_fields: list[tuple[str, str]], 
 def _add_entry(entry_type: str, key: str, fields: dict[str, str], position: Position, library: Library,
                written: str | None = None) -> None:
     report = library.report
-    for name in [name for name, value in fields.items() if too_deep(value)]:
+    for name in [name for name, value in fields.items() if value.count("{") > MAX_BRACE_DEPTH and too_deep(value)]:
         report.error("too-deep", f"entry {key}: field {name}: braces nested more than {MAX_BRACE_DEPTH} deep; "
                      "the field is not read", position)
         fields = {other: value for other, value in fields.items() if other != name}
