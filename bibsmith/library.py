@@ -42,11 +42,15 @@ class Library:
     precomputed: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     # The blocks of .bib inputs that are not entries, in file order, for writing .bib back faithfully.
     preserved: list[PreservedBlock] = field(default_factory=list)
+    # True once normalize() has passed every record through the hub's gate (no control characters,
+    # surrogates or values of the wrong kind are left): writers need not look for them again.
+    checked: bool = field(default=False, compare=False)
 
     def add(self, record: dict[str, Any], position: Position | None = None) -> None:
         """Append a record with its origin."""
         self.records.append(record)
         self.positions.append(position)
+        self.checked = False
 
     def position_of(self, index: int) -> Position | None:
         """Where record `index` came from, if known."""
@@ -60,6 +64,7 @@ class Library:
             self.metadata.setdefault(key, value)
         self.report.extend(other.report)
         self.preserved.extend(other.preserved)
+        self.checked = False
 
     def __len__(self) -> int:
         return len(self.records)

@@ -456,6 +456,7 @@ def normalize(library: Library, keys: "KeyFile | None" = None, known_valid: Sequ
     for index, record in enumerate(library.records):
         if record.get("id") in (None, ""):
             report.error("invalid-record", f"record {index + 1}: record has no id", library.position_of(index))
+    library.checked = True
     return library
 
 

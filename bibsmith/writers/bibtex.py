@@ -309,15 +309,17 @@ def _without_private_use(value: Any, field: str, found: dict[str, str]) -> Any:
     return value
 
 
-def entry_text(record: dict[str, Any], options: Options, report: Report, position: Position | None = None) -> str:
-    """One record as a BibTeX/BibLaTeX entry; errors (unsafe TeX, no LaTeX form) go to `report`, text is ''."""
+def entry_text(record: dict[str, Any], options: Options, report: Report, position: Position | None = None,
+               checked: bool = False) -> str:
+    """One record as a BibTeX/BibLaTeX entry; errors (unsafe TeX, no LaTeX form) go to `report`, text is ''.
+    `checked`: the record passed the hub's gate (Library.checked): no control characters to look for."""
     key = str(record.get("id") or "")
     where = f"record {key or '(no key)'}"
     from ..record import removed_characters_message, without_bad_characters
 
     private: dict[str, str] = {}
     controls: dict[str, str] = {}
-    record = _without_private_use(without_bad_characters(record, "", controls), "", private)
+    record = _without_private_use(record if checked else without_bad_characters(record, "", controls), "", private)
     for field, char in controls.items():
         report.warning("control-character", removed_characters_message(where, field, char), position)
     for field, char in private.items():
@@ -468,7 +470,7 @@ def write(library: Library, options: Options, report: Report) -> str:
                 continue
             for variable in _unwritten(record, options.dialect):
                 lost.setdefault(variable, []).append(str(record.get("id")))
-            entries.append(entry_text({**record, "id": keys[index]}, options, part_report, position))
+            entries.append(entry_text({**record, "id": keys[index]}, options, part_report, position, library.checked))
         return entries, part_report.items, lost
 
     parts: list[range] = [range(len(records))]

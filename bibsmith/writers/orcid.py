@@ -421,7 +421,8 @@ def works(library: Library, report: Report) -> list[etree._Element]:
     for index, record in enumerate(library.records):
         key, position = str(record.get("id") or f"record {index + 1}"), library.position_of(index)
         removed: dict[str, str] = {}
-        record = without_bad_characters(record, "", removed)  # names, ids and dates too, not only texts
+        if not library.checked:  # the hub's gate has removed them from a normalized library
+            record = without_bad_characters(record, "", removed)  # names, ids and dates too, not only texts
         checker = _Checker(record, key, position, report)
         for name in removed:
             checker.warning("orcid-control-characters", f"{name} has control characters XML cannot hold; removed")

@@ -42,13 +42,16 @@ def write(library: Library, options: Options, report: Report) -> str:
         raise UsageError(f"--ris-preprint-type {options.ris_preprint_type!r} is not a RIS type; "
                          "use UNPB (default), GEN or JOUR")
     return "".join(
-        entry_text(record, preprint, report, library.position_of(i)) for i, record in enumerate(library.records)
+        entry_text(record, preprint, report, library.position_of(i), library.checked)
+        for i, record in enumerate(library.records)
     )
 
 
-def entry_text(record: dict[str, Any], preprint: str, report: Report, position: Position | None = None) -> str:
-    """One record as an RIS block."""
-    return "".join(f"{tag}  - {value}{EOL}" for tag, value in entry_lines(record, preprint, report, position)) + EOL
+def entry_text(record: dict[str, Any], preprint: str, report: Report, position: Position | None = None,
+               checked: bool = False) -> str:
+    """One record as an RIS block (`checked`: the record passed the hub's gate, see Library.checked)."""
+    lines = entry_lines(record, preprint, report, position, checked)
+    return "".join(f"{tag}  - {value}{EOL}" for tag, value in lines) + EOL
 
 
 def ris_type(record: dict[str, Any], preprint: str, report: Report, position: Position | None) -> str:
@@ -65,10 +68,11 @@ def ris_type(record: dict[str, Any], preprint: str, report: Report, position: Po
 
 
 def entry_lines(record: dict[str, Any], preprint: str, report: Report,
-                position: Position | None = None) -> list[tuple[str, str]]:
+                position: Position | None = None, checked: bool = False) -> list[tuple[str, str]]:
     """(tag, value) pairs of one record, from TY to ER."""
     removed: dict[str, str] = {}
-    record = without_bad_characters(record, "", removed)
+    if not checked:
+        record = without_bad_characters(record, "", removed)
     for field, char in removed.items():
         report.warning("control-character", removed_characters_message(f"record {record.get('id', '?')}", field, char),
                        position)
