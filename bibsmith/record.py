@@ -209,23 +209,19 @@ def _characters_fine(value: Any, depth: int = 0) -> bool:
     if depth > MAX_DEPTH:
         return False
     if type(value) is dict:
-        for key, inner in value.items():
-            if type(key) is str and search(key) is not None:
-                return False
-            if type(inner) is str:
-                if search(inner) is not None:
-                    return False
-            elif type(inner) in (dict, list) and not _characters_fine(inner, depth + 1):
-                return False
+        if any(type(key) is str and search(key) is not None for key in value):
+            return False
+        inners = value.values()
+    elif type(value) is list:
+        inners = value
+    else:
         return True
-    if type(value) is list:
-        for inner in value:
-            if type(inner) is str:
-                if search(inner) is not None:
-                    return False
-            elif type(inner) in (dict, list) and not _characters_fine(inner, depth + 1):
+    for inner in inners:
+        if type(inner) is str:
+            if search(inner) is not None:
                 return False
-        return True
+        elif type(inner) in (dict, list) and not _characters_fine(inner, depth + 1):
+            return False
     return True
 
 
